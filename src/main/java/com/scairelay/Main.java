@@ -1,0 +1,130 @@
+package com.scairelay;
+
+import com.scairelay.config.ConfigException;
+import com.scairelay.config.RelayConfig;
+import com.scairelay.store.EmbeddedDatabase;
+import com.scairelay.store.Ids;
+import com.scairelay.store.Migrations;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * {@code java -jar scairelay.jar dev}: a single node on a private PostgreSQL in the data directory,
+ * credentials generated there on first start. {@code java -jar scairelay.jar run}: a production node on
+ * the PostgreSQL of {@code pg.url}, every credential from configuration.
+ */
+public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    String mode = args.length == 1 ? args[0] : "";
+    if (!mode.equals("dev") && !mode.equals("run")) {
+      System.err.println("usage: java -jar scairelay.jar dev|run   (dev: private PostgreSQL in RELAY_DATA_DIR; run: RELAY_PG_URL)");
+      System.exit(2);
+    }
+    try {
+      start(mode.equals("dev"), System.getenv());
+    } catch (ConfigException e) {
+      System.err.println("scairelay: " + e.getMessage());
+      System.exit(2);
+    } catch (Exception e) {
+      log.error("scairelay could not start", e);
+      System.exit(1);
+    }
+  }
+
+  static void start(boolean dev, Map<String, String> env) throws IOException {
+    RelayConfig config = RelayConfig.load(env);
+    Path dataDir = config.dataDir().toAbsolutePath().normalize();
+    EmbeddedDatabase embedded = null;
+    PgConnectOptions pg;
+    String adminToken;
+    byte[] masterKey;
+    if (dev) {
+      Files.createDirectories(dataDir);
+      adminToken = config.adminToken().orElseGet(() -> readOrCreate(dataDir.resolve("admin.token"),
+          () -> "dev_" + HexFormat.of().formatHex(Ids.randomBytes(24))));
+      masterKey = config.masterKey().orElseGet(() -> Base64.getDecoder().decode(readOrCreate(dataDir.resolve("master.key"),
+          () -> Base64.getEncoder().encodeToString(Ids.randomBytes(RelayConfig.MASTER_KEY_BYTES)))));
+      if (config.pgUrl().isPresent()) {
+        pg = PgConnectOptions.fromUri(config.pgUrl().get());
+      } else {
+        System.out.println("Starting the private PostgreSQL in " + dataDir.resolve("pg") + " ...");
+        embedded = EmbeddedDatabase.start(dataDir.resolve("pg"), config.pgEmbeddedPort());
+        pg = embedded.connectOptions(EmbeddedDatabase.DATABASE);
+      }
+    } else {
+      adminToken = required(config.adminToken(), "admin.token");
+      masterKey = required(config.masterKey(), "secrets.master_key");
+      pg = PgConnectOptions.fromUri(required(config.pgUrl(), "pg.url"));
+    }
+    int applied = Migrations.apply(pg);
+    log.info("schema is current ({} migrations applied now)", applied);
+
+    // PostgreSQL keeps microseconds: a clock that ticks in microseconds answers what it stores.
+    Vertx vertx = Vertx.vertx();
+    RelayNode node = RelayNode.start(vertx, new NodeSetup(config, pg, adminToken, masterKey, Clock.tick(Clock.systemUTC(), Duration.ofNanos(1_000)))).await();
+    EmbeddedDatabase database = embedded;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, node, database), "scairelay-shutdown"));
+
+    String url = "http://" + config.httpHost() + ":" + node.port();
+    System.out.println("ScaiRelay " + (dev ? "dev" : "run") + " node listening on " + url);
+    if (dev) {
+      System.out.println("Admin token: " + adminToken);
+      System.out.println("Try: curl -H 'Authorization: Bearer " + adminToken + "' " + url + "/v1/admin/bridges");
+    }
+  }
+
+  private static void stop(Vertx vertx, RelayNode node, EmbeddedDatabase database) {
+    System.out.println("ScaiRelay stopping ...");
+    try {
+      node.stop().eventually(() -> vertx.close()).await();
+    } catch (Exception e) {
+      log.warn("stopping the node: {}", e.getMessage());
+    }
+    if (database != null) {
+      try {
+        database.close();
+      } catch (IOException e) {
+        log.warn("stopping PostgreSQL: {}", e.getMessage());
+      }
+    }
+  }
+
+  private static <T> T required(Optional<T> value, String key) {
+    return value.orElseThrow(() -> new ConfigException("run mode needs " + key + " (env RELAY_"
+        + key.toUpperCase().replace('.', '_') + "); see the configuration table in README.md"));
+  }
+
+  /** A credential kept in the data directory (mode 600), made on first start. */
+  private static String readOrCreate(Path file, Supplier<String> create) {
+    try {
+      if (Files.exists(file)) {
+        return Files.readString(file).trim();
+      }
+      String value = create.get();
+      Files.writeString(file, value + "\n");
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      return value;
+    } catch (IOException e) {
+      throw new ConfigException("cannot read or write " + file + " (data.dir, env RELAY_DATA_DIR): " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package com.scairelay;
+
+import com.scairelay.audit.AuditLog;
+import com.scairelay.audit.FailureAuditLimiter;
+import com.scairelay.auth.AccessGuard;
+import com.scairelay.bridges.BridgeCounters;
+import com.scairelay.bridges.BridgeRegistry;
+import com.scairelay.bridges.BridgeStore;
+import com.scairelay.config.RelayConfig;
+import com.scairelay.eventlog.EventLog;
+import com.scairelay.ingress.IngressVerticle;
+import com.scairelay.rooms.RoomStore;
+import com.scairelay.store.SecretBox;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static com.scairelay.store.Times.utc;
+
+/**
+ * One ScaiRelay node on a Vert.x instance: builds the shared services, deploys one HTTP verticle per
+ * event loop and runs the node's housekeeping (counter flushes, dedupe pruning). The database must
+ * already be migrated.
+ */
+public final class RelayNode {
+  private static final Logger log = LoggerFactory.getLogger(RelayNode.class);
+  private static final long COUNTER_FLUSH_MS = 1_000;
+  private static final long DEDUPE_PRUNE_MS = 60_000;
+  private static final String PRUNE_DEDUPE = "DELETE FROM inbound_dedupe WHERE received_at < $1";
+
+  private final Vertx vertx;
+  private final Services services;
+  private final List<Long> timers = new ArrayList<>();
+  private String deploymentId;
+  private int port;
+
+  private RelayNode(Vertx vertx, Services services) {
+    this.vertx = vertx;
+    this.services = services;
+  }
+
+  public static Future<RelayNode> start(Vertx vertx, NodeSetup setup) {
+    RelayConfig config = setup.config();
+    Pool pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(config.pgPoolSize()))
+        .connectingTo(setup.pg().setPipeliningLimit(64))
+        .using(vertx)
+        .build();
+    AuditLog audit = new AuditLog(pool, setup.clock());
+    BridgeStore bridges = new BridgeStore(pool, new SecretBox(setup.masterKey()), audit);
+    Services services = new Services(config, setup.clock(), pool, new AccessGuard(setup.adminToken()), audit,
+        new FailureAuditLimiter(config.signatureFailureAuditsPerMinute()), bridges,
+        new BridgeRegistry(vertx, bridges, config.bridgeCacheTtl()), new BridgeCounters(pool), new RoomStore(pool),
+        new EventLog.Stats());
+    RelayNode node = new RelayNode(vertx, services);
+    return node.deploy().map(node);
+  }
+
+  private Future<Void> deploy() {
+    List<IngressVerticle> instances = new ArrayList<>();
+    DeploymentOptions options = new DeploymentOptions().setInstances(services.config().effectiveHttpInstances());
+    return vertx.deployVerticle(() -> {
+          IngressVerticle verticle = new IngressVerticle(services);
+          synchronized (instances) {
+            instances.add(verticle);
+          }
+          return verticle;
+        }, options)
+        .onSuccess(id -> {
+          deploymentId = id;
+          port = instances.get(0).actualPort();
+          timers.add(vertx.setPeriodic(COUNTER_FLUSH_MS, t -> flushCounters()));
+          timers.add(vertx.setPeriodic(DEDUPE_PRUNE_MS, t -> pruneDedupe()));
+        })
+        .mapEmpty();
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public Services services() {
+    return services;
+  }
+
+  /** Deletes dedupe rows older than the window; an expired row would be replaced anyway, this keeps the table small. */
+  public Future<Integer> pruneDedupe() {
+    var cutoff = services.clock().instant().minus(services.config().dedupeWindow());
+    return services.pool().preparedQuery(PRUNE_DEDUPE).execute(Tuple.of(utc(cutoff))).map(rows -> rows.rowCount())
+        .onFailure(err -> log.warn("pruning inbound_dedupe failed: {}", err.getMessage()));
+  }
+
+  public Future<Void> flushCounters() {
+    return services.bridgeCounters().flush()
+        .onFailure(err -> log.warn("writing bridge counters failed: {}", err.getMessage()));
+  }
+
+  /** Stops taking requests, writes what is counted and closes the database pool. */
+  public Future<Void> stop() {
+    timers.forEach(vertx::cancelTimer);
+    Future<Void> undeployed = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
+    return undeployed
+        .compose(v -> flushCounters().otherwiseEmpty())
+        .compose(v -> services.pool().close());
+  }
+}

@@ -1,0 +1,76 @@
+package com.scairelay.audit;
+
+import static com.scairelay.store.Times.utc;
+
+import com.scairelay.ingress.ProblemException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Writes audit events (in the caller's transaction when given one) and reads them back in pages. */
+public final class AuditLog {
+  private static final String INSERT = """
+      INSERT INTO audit_events (event_id, timestamp, category, action, user_id, resource_id, payload, service_account)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""";
+  private static final String PAGE = """
+      SELECT seq, event_id, timestamp, category, action, user_id, resource_id, payload, service_account
+      FROM audit_events
+      WHERE ($1::text IS NULL OR category = $1) AND ($2::text IS NULL OR action = $2)
+        AND seq > $3
+      ORDER BY seq LIMIT $4""";
+  private static final String SEQ = "SELECT seq FROM audit_events WHERE event_id = $1";
+
+  private final Pool pool;
+  private final Clock clock;
+
+  public AuditLog(Pool pool, Clock clock) {
+    this.pool = pool;
+    this.clock = clock;
+  }
+
+  public AuditEvent event(Category category, String action, String userId, String resourceId, JsonObject payload) {
+    return AuditEvent.of(clock.instant(), category, action, userId, resourceId, payload);
+  }
+
+  /** Records the event through {@code client}: pass the transaction's connection to commit it with the change. */
+  public Future<Void> record(SqlClient client, AuditEvent e) {
+    return client.preparedQuery(INSERT)
+        .execute(Tuple.of(e.eventId(), utc(e.timestamp()), e.category().name(), e.action(),
+            e.userId(), e.resourceId(), e.payload(), e.serviceAccount()))
+        .mapEmpty();
+  }
+
+  public Future<Void> record(AuditEvent e) {
+    return record(pool, e);
+  }
+
+  /** Events oldest first after the event id {@code after} (null: from the start), optionally filtered. */
+  public Future<List<AuditEvent>> page(String category, String action, String after, int limit) {
+    Future<Long> from = after == null || after.isEmpty()
+        ? Future.succeededFuture(0L)
+        : pool.preparedQuery(SEQ).execute(Tuple.of(after)).map(rows -> {
+          if (rows.size() == 0) {
+            throw ProblemException.badRequest("query parameter 'after': there is no audit event " + after);
+          }
+          return rows.iterator().next().getLong(0);
+        });
+    return from
+        .compose(seq -> pool.preparedQuery(PAGE).execute(Tuple.of(category, action, seq, limit)))
+        .map(rows -> {
+          List<AuditEvent> events = new ArrayList<>();
+          for (Row row : rows) {
+            events.add(new AuditEvent(row.getString("event_id"), row.getOffsetDateTime("timestamp").toInstant(),
+                Category.valueOf(row.getString("category")), row.getString("action"), row.getString("user_id"),
+                row.getString("resource_id"), (JsonObject) row.getValue("payload"), row.getString("service_account")));
+          }
+          return events;
+        });
+  }
+}

@@ -1,0 +1,130 @@
+package com.scairelay.bridges;
+
+import com.scairelay.audit.AuditEvent;
+import com.scairelay.audit.AuditLog;
+import com.scairelay.store.SecretBox;
+import static com.scairelay.store.Times.utc;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/** Bridges in PostgreSQL. Every change commits together with its audit event. */
+public final class BridgeStore {
+  private static final String COLUMNS = """
+      b.id, b.room_id, b.transport, b.direction, b.name, b.config, b.secret_enc, b.previous_secret_enc,
+      b.previous_secret_expires_at, b.paused, b.created_at, b.updated_at""";
+  private static final String INSERT = """
+      INSERT INTO bridges (id, room_id, transport, direction, name, config, secret_enc, paused, created_at, updated_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, false, $8, $8)""";
+  private static final String SELECT_ONE = "SELECT " + COLUMNS + " FROM bridges b WHERE b.id = $1 AND b.deleted_at IS NULL";
+  private static final String SELECT_ALL = "SELECT " + COLUMNS + " FROM bridges b WHERE b.deleted_at IS NULL ORDER BY b.created_at, b.id";
+  private static final String SELECT_COUNTERS = """
+      SELECT bridge_id, accepted, duplicates, signature_failures, rejected_paused, last_inbound_at
+      FROM bridge_counters WHERE bridge_id = ANY($1)""";
+  private static final String SET_PAUSED = """
+      UPDATE bridges SET paused = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL""";
+  private static final String ROTATE = """
+      UPDATE bridges SET previous_secret_enc = secret_enc, previous_secret_expires_at = $3, secret_enc = $2, updated_at = $4
+      WHERE id = $1 AND deleted_at IS NULL""";
+  private static final String DELETE = """
+      UPDATE bridges SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL""";
+
+  private final Pool pool;
+  private final SecretBox secrets;
+  private final AuditLog audit;
+
+  public BridgeStore(Pool pool, SecretBox secrets, AuditLog audit) {
+    this.pool = pool;
+    this.secrets = secrets;
+    this.audit = audit;
+  }
+
+  public Future<Void> insert(Bridge b, AuditEvent event) {
+    Tuple row = Tuple.of(b.id(), b.roomId(), b.transport(), b.direction().wireName(), b.name(), b.config(),
+        Buffer.buffer(secrets.seal(b.secret())), utc(b.createdAt()));
+    return changing(event, conn -> conn.preparedQuery(INSERT).execute(row)).mapEmpty();
+  }
+
+  /** The bridge unless it is unknown or deleted. */
+  public Future<Optional<Bridge>> find(String id) {
+    return pool.preparedQuery(SELECT_ONE).execute(Tuple.of(id))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(fromRow(rows.iterator().next())));
+  }
+
+  public Future<List<Bridge>> list() {
+    return pool.preparedQuery(SELECT_ALL).execute().map(rows -> {
+      List<Bridge> bridges = new ArrayList<>();
+      rows.forEach(row -> bridges.add(fromRow(row)));
+      return bridges;
+    });
+  }
+
+  /** Counters per bridge id, as {@code counters} objects for the admin API. */
+  public Future<JsonObject> counters(List<String> bridgeIds) {
+    return pool.preparedQuery(SELECT_COUNTERS).execute(Tuple.of(bridgeIds.toArray(String[]::new))).map(rows -> {
+      JsonObject byId = new JsonObject();
+      for (Row row : rows) {
+        OffsetDateTime last = row.getOffsetDateTime("last_inbound_at");
+        byId.put(row.getString("bridge_id"), new JsonObject()
+            .put("inbound_accepted", row.getLong("accepted"))
+            .put("inbound_duplicates", row.getLong("duplicates"))
+            .put("inbound_signature_failures", row.getLong("signature_failures"))
+            .put("inbound_rejected_paused", row.getLong("rejected_paused"))
+            .put("last_inbound_at", last == null ? null : last.toInstant().toString()));
+      }
+      return byId;
+    });
+  }
+
+  /** True when the bridge existed (and was not deleted). */
+  public Future<Boolean> setPaused(String id, boolean paused, Instant now, AuditEvent event) {
+    return changing(event, conn -> conn.preparedQuery(SET_PAUSED).execute(Tuple.of(id, paused, utc(now))));
+  }
+
+  public Future<Boolean> rotate(String id, String newSecret, Instant previousExpiresAt, Instant now, AuditEvent event) {
+    return changing(event, conn -> conn.preparedQuery(ROTATE)
+        .execute(Tuple.of(id, Buffer.buffer(secrets.seal(newSecret)), utc(previousExpiresAt), utc(now))));
+  }
+
+  public Future<Boolean> delete(String id, Instant now, AuditEvent event) {
+    return changing(event, conn -> conn.preparedQuery(DELETE).execute(Tuple.of(id, utc(now))));
+  }
+
+  /** Runs one change and records its audit event in the same transaction, only when a row changed. */
+  private Future<Boolean> changing(AuditEvent event, Function<SqlConnection, Future<RowSet<Row>>> change) {
+    return pool.withTransaction(conn -> change.apply(conn).compose(rows -> rows.rowCount() == 0
+        ? Future.succeededFuture(false)
+        : audit.record(conn, event).map(true)));
+  }
+
+  private Bridge fromRow(Row row) {
+    Buffer previous = row.getBuffer("previous_secret_enc");
+    OffsetDateTime previousExpires = row.getOffsetDateTime("previous_secret_expires_at");
+    return new Bridge(
+        row.getString("id"),
+        row.getString("room_id"),
+        row.getString("transport"),
+        Direction.valueOf(row.getString("direction").toUpperCase()),
+        row.getString("name"),
+        (JsonObject) row.getValue("config"),
+        secrets.open(row.getBuffer("secret_enc").getBytes()),
+        previous == null ? null : secrets.open(previous.getBytes()),
+        previousExpires == null ? null : previousExpires.toInstant(),
+        row.getBoolean("paused"),
+        row.getOffsetDateTime("created_at").toInstant(),
+        row.getOffsetDateTime("updated_at").toInstant());
+  }
+
+}

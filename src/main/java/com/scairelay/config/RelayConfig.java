@@ -1,0 +1,141 @@
+package com.scairelay.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every setting of a node, read once at start-up from the defaults in {@code conf/relay.json} (packed
+ * in the jar), an optional file named by {@code RELAY_CONFIG}, then {@code RELAY_*} environment
+ * variables. Values are validated here; a bad one stops start-up with a message naming the key.
+ */
+public record RelayConfig(
+    String httpHost,
+    int httpPort,
+    int httpInstances,
+    int maxBodyBytes,
+    Optional<String> adminToken,
+    Path dataDir,
+    Optional<String> pgUrl,
+    int pgPoolSize,
+    int pgEmbeddedPort,
+    Optional<byte[]> masterKey,
+    Duration signatureTolerance,
+    Duration dedupeWindow,
+    int pausedRetryAfterSeconds,
+    Duration secretGrace,
+    int signatureFailureAuditsPerMinute,
+    int eventLogMaxBatch,
+    int eventLogWindowMs,
+    int eventLogMaxPending,
+    Duration bridgeCacheTtl) {
+
+  public static final int MASTER_KEY_BYTES = 32;
+  public static final int MIN_ADMIN_TOKEN_LENGTH = 16;
+
+  /** Reads the configuration as a node started with this environment would. */
+  public static RelayConfig load(Map<String, String> env) {
+    JsonObject defaults = readDefaults();
+    JsonObject file = new JsonObject();
+    String path = env.get("RELAY_CONFIG");
+    if (path != null && !path.isBlank()) {
+      file = readFile(Path.of(path));
+    }
+    return from(new Settings(defaults, file, env));
+  }
+
+  private static RelayConfig from(Settings s) {
+    return new RelayConfig(
+        nonBlank(s, "http.host"),
+        s.integer("http.port", 0, 65535),
+        s.integer("http.instances", 0, 256),
+        s.integer("http.max_body_bytes", 1024, 64 * 1024 * 1024),
+        adminToken(s),
+        Path.of(nonBlank(s, "data.dir")),
+        optional(s.string("pg.url")),
+        s.integer("pg.pool_size", 1, 512),
+        s.integer("pg.embedded_port", 0, 65535),
+        masterKey(s),
+        Duration.ofSeconds(s.integer("inbound.signature_tolerance_seconds", 1, 86_400)),
+        Duration.ofSeconds(s.integer("inbound.dedupe_window_seconds", 1, 7 * 86_400)),
+        s.integer("inbound.paused_retry_after_seconds", 1, 86_400),
+        Duration.ofSeconds(s.integer("inbound.secret_grace_seconds", 0, 7 * 86_400)),
+        s.integer("inbound.signature_failure_audits_per_minute", 0, 1_000_000),
+        s.integer("eventlog.max_batch", 1, 10_000),
+        s.integer("eventlog.window_ms", 0, 1_000),
+        s.integer("eventlog.max_pending", 1, 10_000_000),
+        Duration.ofSeconds(s.integer("bridges.cache_ttl_seconds", 1, 86_400)));
+  }
+
+  /** The number of HTTP verticle instances: the configured count, or one per core. */
+  public int effectiveHttpInstances() {
+    return httpInstances > 0 ? httpInstances : Runtime.getRuntime().availableProcessors();
+  }
+
+  private static String nonBlank(Settings s, String key) {
+    String value = s.string(key);
+    if (value.isBlank()) {
+      throw s.invalid(key, value, "a non-empty value");
+    }
+    return value;
+  }
+
+  private static Optional<String> optional(String value) {
+    return value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+  }
+
+  private static Optional<String> adminToken(Settings s) {
+    Optional<String> token = optional(s.string("admin.token"));
+    if (token.isPresent() && token.get().length() < MIN_ADMIN_TOKEN_LENGTH) {
+      throw s.invalid("admin.token", "<hidden>", "at least " + MIN_ADMIN_TOKEN_LENGTH + " characters long");
+    }
+    return token;
+  }
+
+  private static Optional<byte[]> masterKey(Settings s) {
+    Optional<String> raw = optional(s.string("secrets.master_key"));
+    if (raw.isEmpty()) {
+      return Optional.empty();
+    }
+    String expected = MASTER_KEY_BYTES + " random bytes in base64 (e.g. `openssl rand -base64 32`)";
+    try {
+      byte[] key = Base64.getDecoder().decode(raw.get());
+      if (key.length != MASTER_KEY_BYTES) {
+        throw s.invalid("secrets.master_key", "<hidden>", expected);
+      }
+      return Optional.of(key);
+    } catch (IllegalArgumentException e) {
+      throw s.invalid("secrets.master_key", "<hidden>", expected);
+    }
+  }
+
+  private static JsonObject readDefaults() {
+    try (InputStream in = RelayConfig.class.getResourceAsStream("/conf/relay.json")) {
+      if (in == null) {
+        throw new ConfigException("conf/relay.json is missing from the class path; the build is broken");
+      }
+      return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new ConfigException("cannot read the built-in conf/relay.json: " + e.getMessage());
+    }
+  }
+
+  private static JsonObject readFile(Path path) {
+    try {
+      return new JsonObject(Files.readString(path));
+    } catch (IOException e) {
+      throw new ConfigException("cannot read RELAY_CONFIG file " + path + ": " + e.getMessage());
+    } catch (DecodeException e) {
+      throw new ConfigException("RELAY_CONFIG file " + path + " is not a JSON object: " + e.getMessage());
+    }
+  }
+}

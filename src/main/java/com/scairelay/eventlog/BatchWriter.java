@@ -1,0 +1,310 @@
+package com.scairelay.eventlog;
+
+import com.scairelay.ingress.ProblemException;
+import com.scairelay.store.Ids;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+import static com.scairelay.store.Times.utc;
+
+/**
+ * Writes one batch of events in one transaction with a handful of multi-row statements, whatever the
+ * batch size: lock the rooms, claim the dedupe keys, upsert the senders, resolve replies, insert the
+ * events. Rows are touched in a fixed order (sorted keys) so concurrent batches cannot deadlock, and
+ * the room lock makes event order in a room the order of commit.
+ */
+final class BatchWriter {
+  private static final String LOCK_ROOMS = "SELECT id FROM rooms WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE";
+  private static final String CLAIM_DEDUPE = """
+      INSERT INTO inbound_dedupe AS d (bridge_id, external_event_id, event_id, received_at)
+      SELECT t.bridge_id, t.external_event_id, t.event_id, $4
+      FROM unnest($1::text[], $2::text[], $3::text[]) AS t (bridge_id, external_event_id, event_id)
+      ON CONFLICT (bridge_id, external_event_id) DO UPDATE
+        SET event_id = excluded.event_id, received_at = excluded.received_at
+        WHERE d.received_at <= $5
+      RETURNING bridge_id, external_event_id""";
+  private static final String EXISTING_DEDUPE = """
+      SELECT bridge_id, external_event_id, event_id FROM inbound_dedupe
+      WHERE (bridge_id, external_event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))""";
+  private static final String UPSERT_SENDERS = """
+      INSERT INTO participants AS p (id, room_id, fqid, kind, bridge_id, external_id, display_name, avatar_url, created_at, updated_at)
+      SELECT t.id, t.room_id, t.fqid, t.kind, t.bridge_id, t.external_id, t.display_name, t.avatar_url, $9, $9
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+        AS t (id, room_id, fqid, kind, bridge_id, external_id, display_name, avatar_url)
+      ON CONFLICT (room_id, fqid) DO UPDATE SET
+        display_name = coalesce(excluded.display_name, p.display_name),
+        avatar_url = coalesce(excluded.avatar_url, p.avatar_url),
+        updated_at = excluded.updated_at
+      RETURNING id, room_id, fqid, display_name""";
+  private static final String FIND_REFERENCES = """
+      SELECT DISTINCT ON (origin_bridge_id, external_id) origin_bridge_id, external_id, id FROM events
+      WHERE (origin_bridge_id, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+      ORDER BY origin_bridge_id, external_id, seq DESC""";
+  private static final String INSERT_EVENTS = """
+      INSERT INTO events (id, room_id, sender_id, content, thread_id, reply_to, reply_to_external_id,
+                          origin_bridge_id, external_id, created_at)
+      SELECT t.id, t.room_id, t.sender_id, t.content::jsonb, t.thread_id, t.reply_to, t.reply_to_external_id,
+             t.origin_bridge_id, t.external_id, $10
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+        WITH ORDINALITY AS t (id, room_id, sender_id, content, thread_id, reply_to, reply_to_external_id,
+                              origin_bridge_id, external_id, n)
+      ORDER BY t.n""";
+
+  /** One write of the batch and what became of it. */
+  static final class Item {
+    final EventWrite write;
+    final Promise<Appended> promise;
+    final String newId = Ids.newId("ev");
+    Item duplicateOf;
+    String existingEventId;
+    boolean stored;
+    String senderId;
+    String senderDisplayName;
+    String threadId;
+    String replyTo;
+
+    Item(EventWrite write, Promise<Appended> promise) {
+      this.write = write;
+      this.promise = promise;
+    }
+
+    String eventId() {
+      if (duplicateOf != null) {
+        return duplicateOf.eventId();
+      }
+      return existingEventId != null ? existingEventId : newId;
+    }
+
+    boolean isNew() {
+      return duplicateOf == null && existingEventId == null;
+    }
+  }
+
+  private final Pool pool;
+  private final Duration dedupeWindow;
+
+  BatchWriter(Pool pool, Duration dedupeWindow) {
+    this.pool = pool;
+    this.dedupeWindow = dedupeWindow;
+  }
+
+  /**
+   * Stores the batch; on success each item is either stored (a new event) or resolved as a duplicate.
+   * Items for a room that does not exist are failed with 404 and left out. Returns the stored events.
+   */
+  Future<List<StoredEvent>> write(List<Item> batch, Instant now) {
+    return pool.withTransaction(conn -> lockRooms(conn, batch)
+        .compose(items -> claimDedupe(conn, items, now))
+        .compose(items -> upsertSenders(conn, items, now))
+        .compose(items -> resolveReferences(conn, items))
+        .compose(items -> insertEvents(conn, items, now)));
+  }
+
+  private Future<List<Item>> lockRooms(SqlConnection conn, List<Item> batch) {
+    String[] roomIds = batch.stream().map(i -> i.write.roomId()).distinct().sorted().toArray(String[]::new);
+    return conn.preparedQuery(LOCK_ROOMS).execute(Tuple.of((Object) roomIds)).map(rows -> {
+      Set<String> found = new HashSet<>();
+      rows.forEach(row -> found.add(row.getString(0)));
+      List<Item> kept = new ArrayList<>(batch.size());
+      for (Item item : batch) {
+        if (found.contains(item.write.roomId())) {
+          kept.add(item);
+        } else {
+          item.promise.tryFail(ProblemException.notFound("room " + item.write.roomId() + " does not exist"));
+        }
+      }
+      return kept;
+    });
+  }
+
+  private Future<List<Item>> claimDedupe(SqlConnection conn, List<Item> items, Instant now) {
+    Map<String, Item> firstByKey = new HashMap<>();
+    List<Item> candidates = new ArrayList<>();
+    for (Item item : items) {
+      if (!item.write.isInbound()) {
+        continue;
+      }
+      Item first = firstByKey.putIfAbsent(item.write.dedupeKey(), item);
+      if (first != null) {
+        item.duplicateOf = first;
+      } else {
+        candidates.add(item);
+      }
+    }
+    if (candidates.isEmpty()) {
+      return Future.succeededFuture(items);
+    }
+    candidates.sort(Comparator.comparing(i -> i.write.dedupeKey()));
+    Tuple claim = Tuple.of(
+        column(candidates, i -> i.write.originBridgeId()),
+        column(candidates, i -> i.write.externalEventId()),
+        column(candidates, i -> i.newId),
+        utc(now),
+        utc(now.minus(dedupeWindow)));
+    return conn.preparedQuery(CLAIM_DEDUPE).execute(claim).compose(rows -> {
+      Set<String> claimed = new HashSet<>();
+      rows.forEach(row -> claimed.add(row.getString(0) + "\u0000" + row.getString(1)));
+      List<Item> seenBefore = candidates.stream().filter(i -> !claimed.contains(i.write.dedupeKey())).toList();
+      return seenBefore.isEmpty() ? Future.succeededFuture(items) : loadExisting(conn, seenBefore).map(items);
+    });
+  }
+
+  private Future<Void> loadExisting(SqlConnection conn, List<Item> seenBefore) {
+    Tuple keys = Tuple.tuple(List.of(column(seenBefore, i -> i.write.originBridgeId()), column(seenBefore, i -> i.write.externalEventId())));
+    return conn.preparedQuery(EXISTING_DEDUPE).execute(keys).map(rows -> {
+      Map<String, String> existing = new HashMap<>();
+      rows.forEach(row -> existing.put(row.getString(0) + "\u0000" + row.getString(1), row.getString(2)));
+      for (Item item : seenBefore) {
+        item.existingEventId = existing.get(item.write.dedupeKey());
+        if (item.existingEventId == null) {
+          throw new IllegalStateException("dedupe row for " + item.write.externalEventId() + " vanished mid-transaction");
+        }
+      }
+      return null;
+    });
+  }
+
+  private Future<List<Item>> upsertSenders(SqlConnection conn, List<Item> items, Instant now) {
+    Map<String, Item> lastBySender = new LinkedHashMap<>();
+    for (Item item : items) {
+      if (item.isNew()) {
+        lastBySender.put(senderKey(item), item);
+      }
+    }
+    if (lastBySender.isEmpty()) {
+      return Future.succeededFuture(items);
+    }
+    List<Item> senders = new ArrayList<>(lastBySender.values());
+    senders.sort(Comparator.comparing(BatchWriter::senderKey));
+    Tuple rows = Tuple.of(
+        column(senders, i -> Ids.newId("pt")),
+        column(senders, i -> i.write.roomId()),
+        column(senders, i -> i.write.sender().fqid()),
+        column(senders, i -> i.write.sender().isShadow() ? "shadow" : "native"),
+        column(senders, i -> i.write.sender().bridgeId()),
+        column(senders, i -> i.write.sender().externalId()),
+        column(senders, i -> i.write.sender().displayName()),
+        column(senders, i -> i.write.sender().avatarUrl()));
+    rows.addValue(utc(now));
+    return conn.preparedQuery(UPSERT_SENDERS).execute(rows).map(result -> {
+      Map<String, Row> byKey = new HashMap<>();
+      for (Row row : result) {
+        byKey.put(row.getString("room_id") + "\u0000" + row.getString("fqid"), row);
+      }
+      for (Item item : items) {
+        if (item.isNew()) {
+          Row row = byKey.get(senderKey(item));
+          item.senderId = row.getString("id");
+          item.senderDisplayName = row.getString("display_name");
+        }
+      }
+      return items;
+    });
+  }
+
+  private Future<List<Item>> resolveReferences(SqlConnection conn, List<Item> items) {
+    Map<String, String> inBatch = new HashMap<>();
+    List<String[]> wanted = new ArrayList<>();
+    for (Item item : items) {
+      if (!item.isNew()) {
+        continue;
+      }
+      EventWrite w = item.write;
+      item.threadId = w.threadId();
+      item.replyTo = w.replyTo();
+      if (w.isInbound()) {
+        for (String ref : new String[] {w.threadId(), w.replyToExternalId()}) {
+          if (ref != null && !inBatch.containsKey(w.originBridgeId() + "\u0000" + ref)) {
+            wanted.add(new String[] {w.originBridgeId(), ref});
+          }
+        }
+        inBatch.put(w.dedupeKey(), item.newId);
+      }
+    }
+    if (wanted.isEmpty()) {
+      return Future.succeededFuture(applyReferences(items, Map.of()));
+    }
+    Tuple keys = Tuple.tuple(List.of(wanted.stream().map(k -> k[0]).toArray(String[]::new), wanted.stream().map(k -> k[1]).toArray(String[]::new)));
+    return conn.preparedQuery(FIND_REFERENCES).execute(keys).map(rows -> {
+      Map<String, String> known = new HashMap<>();
+      rows.forEach(row -> known.put(row.getString(0) + "\u0000" + row.getString(1), row.getString(2)));
+      return applyReferences(items, known);
+    });
+  }
+
+  /** A foreign thread or reply id the bridge has seen points at our event; replies are looked up in batch order. */
+  private static List<Item> applyReferences(List<Item> items, Map<String, String> known) {
+    Map<String, String> resolved = new HashMap<>(known);
+    for (Item item : items) {
+      if (!item.isNew() || !item.write.isInbound()) {
+        continue;
+      }
+      EventWrite w = item.write;
+      if (w.threadId() != null) {
+        item.threadId = resolved.getOrDefault(w.originBridgeId() + "\u0000" + w.threadId(), w.threadId());
+      }
+      if (w.replyToExternalId() != null) {
+        item.replyTo = resolved.get(w.originBridgeId() + "\u0000" + w.replyToExternalId());
+      }
+      resolved.put(w.dedupeKey(), item.newId);
+    }
+    return items;
+  }
+
+  private Future<List<StoredEvent>> insertEvents(SqlConnection conn, List<Item> items, Instant now) {
+    List<Item> fresh = items.stream().filter(Item::isNew).toList();
+    if (fresh.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    Tuple rows = Tuple.of(
+        column(fresh, i -> i.newId),
+        column(fresh, i -> i.write.roomId()),
+        column(fresh, i -> i.senderId),
+        column(fresh, i -> i.write.content().encode()),
+        column(fresh, i -> i.threadId),
+        column(fresh, i -> i.replyTo),
+        column(fresh, i -> i.write.replyToExternalId()),
+        column(fresh, i -> i.write.originBridgeId()),
+        column(fresh, i -> i.write.externalEventId()));
+    OffsetDateTime createdAt = utc(now);
+    rows.addValue(createdAt);
+    return conn.preparedQuery(INSERT_EVENTS).execute(rows).map(done -> {
+      List<StoredEvent> stored = new ArrayList<>(fresh.size());
+      for (Item item : fresh) {
+        item.stored = true;
+        stored.add(new StoredEvent(item.newId, item.write.roomId(), item.senderId, item.write.sender().fqid(),
+            item.senderDisplayName, item.write.content(), item.threadId, item.replyTo, item.write.originBridgeId(), now));
+      }
+      return stored;
+    });
+  }
+
+  private static String senderKey(Item item) {
+    return item.write.roomId() + "\u0000" + item.write.sender().fqid();
+  }
+
+  private static String[] column(List<Item> items, Function<Item, String> value) {
+    String[] column = new String[items.size()];
+    for (int i = 0; i < column.length; i++) {
+      column[i] = value.apply(items.get(i));
+    }
+    return column;
+  }
+}

@@ -1,0 +1,51 @@
+package com.scairelay.rooms;
+
+import com.scairelay.Services;
+import com.scairelay.eventlog.EventLog;
+import io.vertx.core.Handler;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code GET /v1/rooms/{id}/stream}: a WebSocket that receives every new event of the room, from
+ * whichever node stored it, as one JSON text frame. A client that cannot keep up is closed with
+ * 1013 (try again later) rather than silently skipped: it reconnects and catches up with
+ * {@code GET /v1/rooms/{id}/events?after=}.
+ */
+final class RoomStream implements Handler<RoutingContext> {
+  private static final Logger log = LoggerFactory.getLogger(RoomStream.class);
+
+  private final Services services;
+
+  RoomStream(Services services) {
+    this.services = services;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    RoomRoutes.existing(services, ctx.pathParam("id"))
+        .compose(room -> ctx.request().toWebSocket().map(ws -> {
+          stream(ctx, room.id(), ws);
+          return ws;
+        }))
+        .onFailure(ctx::fail);
+  }
+
+  private void stream(RoutingContext ctx, String roomId, ServerWebSocket ws) {
+    MessageConsumer<String> consumer = ctx.vertx().eventBus().consumer(EventLog.roomAddress(roomId), message -> {
+      if (ws.isClosed()) {
+        return;
+      }
+      if (ws.writeQueueFull()) {
+        log.info("closing a slow stream client of room {}", roomId);
+        ws.close((short) 1013, "too slow: reconnect and catch up with GET /v1/rooms/" + roomId + "/events?after=");
+        return;
+      }
+      ws.writeTextMessage(message.body());
+    });
+    ws.closeHandler(v -> consumer.unregister());
+  }
+}
