@@ -63,8 +63,8 @@ final class InboundRoute implements Handler<RoutingContext> {
         bridge.verifyingSecrets(now), now, services.config().signatureTolerance());
     if (failure.isPresent()) {
       services.bridgeCounters().count(bridge.id(), Kind.SIGNATURE_FAILURE, now);
-      auditSignatureFailure(ctx, bridge, failure.get(), now);
-      throw ProblemException.unauthorized("signature verification failed: " + failure.get());
+      ProblemException unauthorized = ProblemException.unauthorized("signature verification failed: " + failure.get());
+      return auditSignatureFailure(ctx, bridge, failure.get(), now).transform(recorded -> Future.failedFuture(unauthorized));
     }
     if (bridge.paused()) {
       services.bridgeCounters().count(bridge.id(), Kind.REJECTED_PAUSED, now);
@@ -82,11 +82,14 @@ final class InboundRoute implements Handler<RoutingContext> {
         new JsonObject().put("event_id", appended.eventId()).put("duplicate", appended.duplicate()));
   }
 
-  /** At most {@code inbound.signature_failure_audits_per_minute} per bridge; the next one counts those left out. */
-  private void auditSignatureFailure(RoutingContext ctx, Bridge bridge, String reason, Instant now) {
+  /**
+   * Recorded before the 401 is sent; at most {@code inbound.signature_failure_audits_per_minute} per bridge,
+   * and the next one recorded counts those left out.
+   */
+  private Future<Void> auditSignatureFailure(RoutingContext ctx, Bridge bridge, String reason, Instant now) {
     OptionalLong admitted = services.failureAudits().admit(bridge.id(), now);
     if (admitted.isEmpty()) {
-      return;
+      return Future.succeededFuture();
     }
     JsonObject payload = new JsonObject()
         .put("bridge_id", bridge.id())
@@ -94,7 +97,7 @@ final class InboundRoute implements Handler<RoutingContext> {
         .put("remote_address", ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress())
         .put("request_id", RequestIds.of(ctx))
         .put("not_recorded_before_this", admitted.getAsLong());
-    services.audit().record(services.audit().event(Category.SECURITY, "bridge.inbound_signature_failed", null, bridge.id(), payload))
+    return services.audit().record(services.audit().event(Category.SECURITY, "bridge.inbound_signature_failed", null, bridge.id(), payload))
         .onFailure(err -> log.warn("could not record a signature failure of bridge {}: {}", bridge.id(), err.getMessage()));
   }
 }

@@ -1,0 +1,142 @@
+package com.scairelay.support;
+
+import com.scairelay.NodeSetup;
+import com.scairelay.RelayNode;
+import com.scairelay.bridges.SignatureScheme;
+import com.scairelay.config.RelayConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.pgclient.PgBuilder;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real node for a test class: its own migrated database on the shared test PostgreSQL, a free
+ * loopback port, a {@link MutableClock}, and helpers that speak the HTTP contract.
+ */
+public final class TestNode implements AutoCloseable {
+  public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+  public static final byte[] MASTER_KEY = new byte[32];
+
+  public final Vertx vertx;
+  public final MutableClock clock = MutableClock.startingNow();
+  public final PgConnectOptions pg;
+  public final RelayNode node;
+  public final WebClient http;
+  public final Pool sql;
+
+  private TestNode(Vertx vertx, PgConnectOptions pg, Map<String, String> env) {
+    this.vertx = vertx;
+    this.pg = pg;
+    RelayConfig config = RelayConfig.load(env);
+    this.node = RelayNode.start(vertx, new NodeSetup(config, pg, ADMIN_TOKEN, MASTER_KEY, clock)).await();
+    this.http = WebClient.create(vertx);
+    this.sql = PgBuilder.pool().connectingTo(pg).using(vertx).build();
+  }
+
+  public static TestNode start() {
+    return start(Map.of());
+  }
+
+  /** {@code env} overrides settings the way {@code RELAY_*} variables do. */
+  public static TestNode start(Map<String, String> env) {
+    Map<String, String> all = new HashMap<>(env);
+    all.putIfAbsent("RELAY_HTTP_PORT", Integer.toString(freePort()));
+    return new TestNode(Vertx.vertx(), TestPostgres.freshDatabase(), all);
+  }
+
+  public static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public int port() {
+    return node.port();
+  }
+
+  public HttpRequest<Buffer> request(HttpMethod method, String path) {
+    return http.request(method, port(), "127.0.0.1", path);
+  }
+
+  public HttpRequest<Buffer> admin(HttpMethod method, String path) {
+    return request(method, path).putHeader("Authorization", "Bearer " + ADMIN_TOKEN);
+  }
+
+  public HttpResponse<Buffer> send(HttpRequest<Buffer> request, JsonObject body) {
+    return (body == null ? request.send() : request.sendBuffer(body.toBuffer())).await();
+  }
+
+  public JsonObject createRoom(String name) {
+    HttpResponse<Buffer> response = send(admin(HttpMethod.POST, "/v1/rooms"), new JsonObject().put("name", name));
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(201);
+    return response.bodyAsJsonObject();
+  }
+
+  /** Creates a bridge of {@code direction} into {@code roomId}; the answer includes {@code shared_secret}. */
+  public JsonObject createBridge(String roomId, String direction) {
+    JsonObject body = new JsonObject().put("transport", "custom").put("direction", direction)
+        .put("room_id", roomId).put("name", "test bridge");
+    if (!direction.equals("inbound")) {
+      body.put("outbound_webhook", "http://127.0.0.1:9/hook");
+    }
+    HttpResponse<Buffer> response = send(admin(HttpMethod.POST, "/v1/admin/bridges"), body);
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(201);
+    return response.bodyAsJsonObject();
+  }
+
+  /** Posts {@code body} to the bridge's inbound endpoint signed with {@code secret} at the node's current time. */
+  public Future<HttpResponse<Buffer>> postInbound(String bridgeId, String secret, JsonObject body) {
+    Buffer raw = body.toBuffer();
+    return postInboundRaw(bridgeId, raw, SignatureScheme.header(secret, clock.instant().getEpochSecond(), raw));
+  }
+
+  public Future<HttpResponse<Buffer>> postInboundRaw(String bridgeId, Buffer raw, String signatureHeader) {
+    HttpRequest<Buffer> request = request(HttpMethod.POST, "/v1/bridges/" + bridgeId + "/inbound");
+    if (signatureHeader != null) {
+      request.putHeader(SignatureScheme.HEADER, signatureHeader);
+    }
+    return request.sendBuffer(raw);
+  }
+
+  public static JsonObject message(String eventId, String externalUser, String text) {
+    return new JsonObject()
+        .put("event_id", eventId)
+        .put("sender", new JsonObject().put("external_id", externalUser).put("display_name", "User " + externalUser))
+        .put("content", new JsonObject().put("msgtype", "swp.text").put("body", text));
+  }
+
+  /** A single value from the node's database. */
+  public Object queryValue(String sql, Object... params) {
+    var rows = sql(sql, params);
+    return rows.iterator().hasNext() ? rows.iterator().next().getValue(0) : null;
+  }
+
+  public io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row> sql(String sql, Object... params) {
+    return this.sql.preparedQuery(sql).execute(io.vertx.sqlclient.Tuple.wrap(params)).await();
+  }
+
+  @Override
+  public void close() {
+    http.close();
+    sql.close().await();
+    node.stop().await();
+    vertx.close().await();
+  }
+}
