@@ -26,6 +26,8 @@ final class RoomStream implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    // The room is looked up before the upgrade: hold the request so the handshake can still take it.
+    ctx.request().pause();
     RoomRoutes.existing(services, ctx.pathParam("id"))
         .compose(room -> ctx.request().toWebSocket().map(ws -> {
           stream(ctx, room.id(), ws);

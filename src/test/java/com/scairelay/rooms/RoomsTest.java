@@ -1,0 +1,145 @@
+package com.scairelay.rooms;
+
+import com.scairelay.support.TestNode;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Rooms: native events, paging, participants and the live WebSocket stream. */
+class RoomsTest {
+  static TestNode node;
+  static WebSocketClient ws;
+
+  @BeforeAll
+  static void start() {
+    node = TestNode.start();
+    ws = node.vertx.createWebSocketClient();
+  }
+
+  @AfterAll
+  static void stop() {
+    ws.close().await();
+    node.close();
+  }
+
+  private HttpResponse<Buffer> postNative(String roomId, JsonObject body) {
+    return node.send(node.admin(HttpMethod.POST, "/v1/rooms/" + roomId + "/events"), body);
+  }
+
+  private static JsonObject text(String sender, String body) {
+    return new JsonObject().put("sender", sender).put("display_name", "Nat")
+        .put("content", new JsonObject().put("msgtype", "swp.text").put("body", body));
+  }
+
+  private JsonObject events(String roomId, String query) {
+    HttpResponse<Buffer> response = node.send(node.admin(HttpMethod.GET, "/v1/rooms/" + roomId + "/events" + query), null);
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+    return response.bodyAsJsonObject();
+  }
+
+  private WebSocketConnectOptions stream(String roomId) {
+    return new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.port()).setURI("/v1/rooms/" + roomId + "/stream");
+  }
+
+  @Test
+  void nativeEventsArePagedOldestFirstWithAnAfterCursor() {
+    String roomId = node.createRoom("paging").getString("room_id");
+    for (int i = 0; i < 5; i++) {
+      assertThat(postNative(roomId, text("@nat:example.org", "m" + i)).statusCode()).isEqualTo(201);
+    }
+
+    JsonObject first = events(roomId, "?limit=2");
+    JsonObject second = events(roomId, "?limit=2&after=" + first.getString("next_after"));
+    JsonObject rest = events(roomId, "?after=" + second.getString("next_after"));
+    JsonObject end = events(roomId, "?after=" + rest.getString("next_after"));
+
+    assertThat(bodies(first)).containsExactly("m0", "m1");
+    assertThat(bodies(second)).containsExactly("m2", "m3");
+    assertThat(bodies(rest)).containsExactly("m4");
+    assertThat(bodies(end)).isEmpty();
+    assertThat(end.getString("next_after")).isEqualTo(rest.getString("next_after"));
+    JsonObject sender = first.getJsonArray("events").getJsonObject(0).getJsonObject("sender");
+    assertThat(sender.getString("fqid")).isEqualTo("@nat:example.org");
+    assertThat(sender.getString("display_name")).isEqualTo("Nat");
+  }
+
+  private static List<String> bodies(JsonObject page) {
+    return page.getJsonArray("events").stream().map(JsonObject.class::cast)
+        .map(e -> e.getJsonObject("content").getString("body")).toList();
+  }
+
+  @Test
+  void badRequestsAreExplained() {
+    String roomId = node.createRoom("errors").getString("room_id");
+    assertThat(postNative("room_missing", text("@a:b", "x")).statusCode()).isEqualTo(404);
+    assertThat(postNative(roomId, text("bridge:brg_x:U1", "x")).bodyAsJsonObject().getString("detail")).contains("'sender'");
+    assertThat(postNative(roomId, new JsonObject().put("sender", "@a:b")).bodyAsJsonObject().getString("detail")).contains("'content'");
+    assertThat(node.send(node.admin(HttpMethod.GET, "/v1/rooms/" + roomId + "/events?after=ev_nope"), null).statusCode()).isEqualTo(400);
+    assertThat(node.send(node.admin(HttpMethod.GET, "/v1/rooms/" + roomId + "/events?limit=0"), null).statusCode()).isEqualTo(400);
+    assertThat(node.send(node.admin(HttpMethod.GET, "/v1/rooms/room_missing/participants"), null).statusCode()).isEqualTo(404);
+    assertThat(node.send(node.admin(HttpMethod.POST, "/v1/rooms"), new JsonObject()).statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void participantsListNativeAndShadowMembers() {
+    String roomId = node.createRoom("members").getString("room_id");
+    JsonObject bridge = node.createBridge(roomId, "inbound");
+    postNative(roomId, text("@nat:example.org", "hi"));
+    node.postInbound(bridge.getString("bridge_id"), bridge.getString("shared_secret"), TestNode.message("p-1", "U9", "hey")).await();
+
+    JsonArray participants = node.send(node.admin(HttpMethod.GET, "/v1/rooms/" + roomId + "/participants"), null)
+        .bodyAsJsonObject().getJsonArray("participants");
+
+    assertThat(participants.stream().map(JsonObject.class::cast).map(p -> p.getString("kind") + ":" + p.getString("fqid")))
+        .containsExactlyInAnyOrder("native:@nat:example.org", "shadow:bridge:" + bridge.getString("bridge_id") + ":U9");
+  }
+
+  @Test
+  void streamSendsEveryNewEventOfTheRoomAsOneJsonFrame() {
+    String roomId = node.createRoom("live").getString("room_id");
+    String otherRoom = node.createRoom("elsewhere").getString("room_id");
+    JsonObject bridge = node.createBridge(roomId, "inbound");
+    List<JsonObject> frames = new CopyOnWriteArrayList<>();
+    WebSocket socket = ws.connect(stream(roomId).addHeader("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)).await();
+    socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
+
+    String nativeId = postNative(roomId, text("@nat:example.org", "native")).bodyAsJsonObject().getString("event_id");
+    postNative(otherRoom, text("@nat:example.org", "not here"));
+    String inboundId = node.postInbound(bridge.getString("bridge_id"), bridge.getString("shared_secret"),
+        TestNode.message("w-1", "U1", "inbound")).await().bodyAsJsonObject().getString("event_id");
+
+    await().atMost(10, TimeUnit.SECONDS).until(() -> frames.size() >= 2);
+    assertThat(frames).extracting(f -> f.getString("event_id")).containsExactly(nativeId, inboundId);
+    assertThat(frames.get(1).getString("origin_bridge_id")).isEqualTo(bridge.getString("bridge_id"));
+    assertThat(frames.get(1).getJsonObject("content").getString("body")).isEqualTo("inbound");
+    socket.close().await();
+  }
+
+  @Test
+  void streamNeedsABearerTokenAndAnExistingRoom() {
+    String roomId = node.createRoom("guarded").getString("room_id");
+    assertThatThrownBy(() -> ws.connect(stream(roomId)).await())
+        .isInstanceOfSatisfying(UpgradeRejectedException.class, e -> assertThat(e.getStatus()).isEqualTo(401));
+    assertThatThrownBy(() -> ws.connect(stream(roomId).addHeader("Authorization", "Bearer wrong-token-123456")).await())
+        .isInstanceOfSatisfying(UpgradeRejectedException.class, e -> assertThat(e.getStatus()).isEqualTo(401));
+    assertThatThrownBy(() -> ws.connect(stream("room_missing").addHeader("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)).await())
+        .isInstanceOfSatisfying(UpgradeRejectedException.class, e -> assertThat(e.getStatus()).isEqualTo(404));
+  }
+}
