@@ -20,6 +20,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -67,7 +68,7 @@ public final class Main {
         pg = PgConnectOptions.fromUri(config.pgUrl().get());
       } else {
         System.out.println("Starting the private PostgreSQL in " + dataDir.resolve("pg") + " ...");
-        embedded = EmbeddedDatabase.start(dataDir.resolve("pg"), config.pgEmbeddedPort());
+        embedded = EmbeddedDatabase.start(dataDir.resolve("pg"), config.pgEmbeddedPort(), true);
         pg = embedded.connectOptions(EmbeddedDatabase.DATABASE);
       }
     } else {
@@ -95,9 +96,14 @@ public final class Main {
   private static void stop(Vertx vertx, RelayNode node, EmbeddedDatabase database) {
     System.out.println("ScaiRelay stopping ...");
     try {
-      node.stop().eventually(() -> vertx.close()).await();
+      node.stop().await(20, TimeUnit.SECONDS);
     } catch (Exception e) {
-      log.warn("stopping the node: {}", e.getMessage());
+      log.warn("stopping the node: {}", e.toString());
+    }
+    try {
+      vertx.close().await(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("closing Vert.x: {}", e.toString());
     }
     if (database != null) {
       try {
@@ -106,6 +112,7 @@ public final class Main {
         log.warn("stopping PostgreSQL: {}", e.getMessage());
       }
     }
+    System.out.println("ScaiRelay stopped");
   }
 
   private static <T> T required(Optional<T> value, String key) {

@@ -30,14 +30,22 @@ public final class EmbeddedDatabase implements AutoCloseable {
     this.postgres = postgres;
   }
 
-  public static EmbeddedDatabase start(Path directory, int port) throws IOException {
+  /**
+   * Starts (or restarts) the server on {@code directory}. A {@code durable} server fsyncs every commit,
+   * as dev mode must for "acknowledged means kept"; tests may trade that for speed.
+   */
+  public static EmbeddedDatabase start(Path directory, int port, boolean durable) throws IOException {
     Files.createDirectories(directory);
     stopOrphan(directory);
     EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
         .setDataDirectory(directory)
         .setCleanDataDirectory(false)
+        .setRegisterShutdownHook(false)
         .setPGStartupWait(Duration.ofSeconds(60))
-        .setServerConfig("max_connections", "300");
+        .setServerConfig("max_connections", "300")
+        // zonky starts PostgreSQL with -F (no fsync) and synchronous_commit=off; a later -c wins.
+        .setServerConfig("fsync", durable ? "on" : "off")
+        .setServerConfig("synchronous_commit", durable ? "on" : "off");
     if (port > 0) {
       builder.setPort(port);
     }

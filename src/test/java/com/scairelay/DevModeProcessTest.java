@@ -1,0 +1,157 @@
+package com.scairelay;
+
+import com.scairelay.bridges.SignatureScheme;
+import com.scairelay.support.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * {@code java … Main dev} as a user runs it: a real process with its private PostgreSQL, killed with
+ * SIGKILL and started again on the same data directory.
+ */
+class DevModeProcessTest {
+  static Vertx vertx;
+  static WebClient http;
+
+  @BeforeAll
+  static void client() {
+    vertx = Vertx.vertx();
+    http = WebClient.create(vertx);
+  }
+
+  @AfterAll
+  static void close() {
+    http.close();
+    vertx.close().await();
+  }
+
+  /** A node process; its output is kept to find the start-up lines. */
+  static final class NodeProcess {
+    final Process process;
+    final List<String> lines = new CopyOnWriteArrayList<>();
+
+    NodeProcess(Map<String, String> env, String mode) throws IOException {
+      ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Xmx256m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), mode);
+      builder.environment().keySet().removeIf(k -> k.startsWith("RELAY_"));
+      builder.environment().putAll(env);
+      builder.redirectErrorStream(true);
+      process = builder.start();
+      Thread reader = new Thread(() -> {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+          for (String line = in.readLine(); line != null; line = in.readLine()) {
+            lines.add(line);
+          }
+        } catch (IOException ignored) {
+          // the process ended
+        }
+      });
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    String awaitLine(String prefix) {
+      await().atMost(120, TimeUnit.SECONDS).until(() -> line(prefix).isPresent() || !process.isAlive());
+      return line(prefix).orElseThrow(() -> new AssertionError("the node never printed '" + prefix + "':\n" + String.join("\n", lines)));
+    }
+
+    Optional<String> line(String prefix) {
+      return lines.stream().filter(l -> l.startsWith(prefix)).findFirst();
+    }
+
+    int exitCode() throws InterruptedException {
+      assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("process ended").isTrue();
+      return process.exitValue();
+    }
+  }
+
+  @Test
+  void devNodeKeepsEverythingAcrossSigkillAndRestart(@TempDir Path dataDir) throws Exception {
+    int port = TestNode.freePort();
+    Map<String, String> env = Map.of("RELAY_DATA_DIR", dataDir.toString(), "RELAY_HTTP_PORT", Integer.toString(port));
+
+    NodeProcess first = new NodeProcess(env, "dev");
+    assertThat(first.awaitLine("ScaiRelay dev node listening on")).endsWith("http://127.0.0.1:" + port);
+    String token = first.awaitLine("Admin token: ").substring("Admin token: ".length());
+    JsonObject room = call(port, token, "POST", "/v1/rooms", new JsonObject().put("name", "persisted"), 201);
+    JsonObject bridge = call(port, token, "POST", "/v1/admin/bridges", new JsonObject().put("transport", "custom")
+        .put("direction", "inbound").put("room_id", room.getString("room_id")).put("name", "b"), 201);
+    String bridgeId = bridge.getString("bridge_id");
+    String secret = bridge.getString("shared_secret");
+    HttpResponse<Buffer> stored = inbound(port, bridgeId, secret, TestNode.message("k-1", "U1", "before the crash"));
+    assertThat(stored.statusCode()).isEqualTo(202);
+
+    first.process.destroyForcibly();
+    assertThat(first.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    long orphan = Long.parseLong(Files.readAllLines(dataDir.resolve("pg/postmaster.pid")).get(0).trim());
+    assertThat(ProcessHandle.of(orphan).map(ProcessHandle::isAlive)).as("PostgreSQL outlived the killed node").contains(true);
+
+    NodeProcess second = new NodeProcess(env, "dev");
+    second.awaitLine("ScaiRelay dev node listening on");
+    assertThat(second.awaitLine("Admin token: ")).isEqualTo("Admin token: " + token);
+    JsonObject events = call(port, token, "GET", "/v1/rooms/" + room.getString("room_id") + "/events", null, 200);
+    assertThat(events.getJsonArray("events")).hasSize(1);
+    assertThat(events.getJsonArray("events").getJsonObject(0).getString("event_id"))
+        .isEqualTo(stored.bodyAsJsonObject().getString("event_id"));
+    HttpResponse<Buffer> duplicate = inbound(port, bridgeId, secret, TestNode.message("k-1", "U1", "before the crash"));
+    assertThat(duplicate.statusCode()).as("the secret and the dedupe record survived").isEqualTo(200);
+    assertThat(inbound(port, bridgeId, secret, TestNode.message("k-2", "U1", "after")).statusCode()).isEqualTo(202);
+
+    second.process.destroy();
+    second.exitCode();
+    assertThat(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    assertThat(dataDir.resolve("pg/postmaster.pid")).as("PostgreSQL stopped with the node").doesNotExist();
+  }
+
+  @Test
+  void runModeWithoutItsSettingsStopsNamingTheKey() throws Exception {
+    NodeProcess node = new NodeProcess(Map.of("RELAY_ADMIN_TOKEN", "a-long-enough-admin-token"), "run");
+    assertThat(node.exitCode()).isEqualTo(2);
+    assertThat(String.join("\n", node.lines)).contains("secrets.master_key").contains("RELAY_SECRETS_MASTER_KEY");
+  }
+
+  @Test
+  void aBadValueStopsStartUpNamingTheKey() throws Exception {
+    NodeProcess node = new NodeProcess(Map.of("RELAY_HTTP_PORT", "http"), "dev");
+    assertThat(node.exitCode()).isEqualTo(2);
+    assertThat(String.join("\n", node.lines)).contains("http.port (env RELAY_HTTP_PORT)").contains("'http'");
+  }
+
+  private static JsonObject call(int port, String token, String method, String path, JsonObject body, int status) {
+    var request = http.request(io.vertx.core.http.HttpMethod.valueOf(method), port, "127.0.0.1", path)
+        .putHeader("Authorization", "Bearer " + token);
+    HttpResponse<Buffer> response = (body == null ? request.send() : request.sendJsonObject(body)).await();
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(status);
+    return response.bodyAsJsonObject();
+  }
+
+  private static HttpResponse<Buffer> inbound(int port, String bridgeId, String secret, JsonObject message) {
+    Buffer body = message.toBuffer();
+    return http.post(port, "127.0.0.1", "/v1/bridges/" + bridgeId + "/inbound")
+        .putHeader(SignatureScheme.HEADER, SignatureScheme.header(secret, Instant.now().getEpochSecond(), body))
+        .sendBuffer(body).await();
+  }
+}
