@@ -2,6 +2,8 @@ package com.scairelay;
 
 import com.scairelay.bridges.SignatureScheme;
 import com.scairelay.support.TestNode;
+import com.scairelay.support.TestPostgres;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -19,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -124,6 +127,28 @@ class DevModeProcessTest {
     second.exitCode();
     assertThat(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     assertThat(dataDir.resolve("pg/postmaster.pid")).as("PostgreSQL stopped with the node").doesNotExist();
+  }
+
+  @Test
+  void runModeServesFromTheConfiguredPostgres() throws Exception {
+    PgConnectOptions pg = TestPostgres.server().connectOptions("runmode");
+    TestPostgres.server().createDatabase("runmode");
+    int port = TestNode.freePort();
+    String token = "run-mode-admin-token-123";
+    NodeProcess node = new NodeProcess(Map.of(
+        "RELAY_PG_URL", "postgresql://" + pg.getUser() + ":" + pg.getPassword() + "@127.0.0.1:" + pg.getPort() + "/runmode",
+        "RELAY_ADMIN_TOKEN", token,
+        "RELAY_SECRETS_MASTER_KEY", Base64.getEncoder().encodeToString(new byte[32]),
+        "RELAY_HTTP_PORT", Integer.toString(port)), "run");
+    node.awaitLine("ScaiRelay run node listening on");
+    assertThat(node.line("Admin token")).as("run mode never prints the token").isEmpty();
+
+    call(port, token, "POST", "/v1/rooms", new JsonObject().put("name", "production"), 201);
+    HttpResponse<Buffer> ready = http.get(port, "127.0.0.1", "/health/ready").send().await();
+    assertThat(ready.statusCode()).isEqualTo(200);
+
+    node.process.destroy();
+    assertThat(node.exitCode()).isEqualTo(143);
   }
 
   @Test
