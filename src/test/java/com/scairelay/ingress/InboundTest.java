@@ -110,6 +110,17 @@ class InboundTest {
   }
 
   @Test
+  void dedupeRecordsOlderThanTheWindowArePruned() {
+    post(TestNode.message("f-prune", "U1", "x"));
+    node.clock.advance(Duration.ofMinutes(10).plusSeconds(1));
+
+    node.node.pruneDedupe().await();
+
+    assertThat(node.queryValue("SELECT count(*) FROM inbound_dedupe WHERE bridge_id = $1", bridgeId)).isEqualTo(0L);
+    assertThat(node.queryValue("SELECT count(*) FROM events WHERE origin_bridge_id = $1", bridgeId)).isEqualTo(1L);
+  }
+
+  @Test
   void missingSignatureIs401AndAudited() {
     assertProblem(postSigned(TestNode.message("s-1", "U1", "x"), null), 401, "missing");
     assertThat(signatureFailureAudits()).isEqualTo(1L);
