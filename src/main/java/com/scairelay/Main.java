@@ -11,12 +11,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
@@ -30,6 +33,10 @@ import java.util.function.Supplier;
  */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  /** Held open for the life of the process: closing it would release the data directory lock. */
+  @SuppressWarnings("unused")
+  private static FileChannel dataDirLock;
 
   private Main() {
   }
@@ -52,7 +59,7 @@ public final class Main {
   }
 
   static void start(boolean dev, Map<String, String> env) throws IOException {
-    RelayConfig config = RelayConfig.load(env);
+    RelayConfig config = RelayConfig.load(dev ? devDefaults(env) : env);
     Path dataDir = config.dataDir().toAbsolutePath().normalize();
     EmbeddedDatabase embedded = null;
     PgConnectOptions pg;
@@ -60,6 +67,7 @@ public final class Main {
     byte[] masterKey;
     if (dev) {
       Files.createDirectories(dataDir);
+      holdDataDirectory(dataDir);
       adminToken = config.adminToken().orElseGet(() -> readOrCreate(dataDir.resolve("admin.token"),
           () -> "dev_" + HexFormat.of().formatHex(Ids.randomBytes(24))));
       masterKey = config.masterKey().orElseGet(() -> Base64.getDecoder().decode(readOrCreate(dataDir.resolve("master.key"),
@@ -91,6 +99,27 @@ public final class Main {
       System.out.println("Admin token: " + adminToken);
       System.out.println("Try: curl -H 'Authorization: Bearer " + adminToken + "' " + url + "/v1/admin/bridges");
     }
+  }
+
+  /**
+   * One dev node per data directory: the lock is held until the process ends (also by SIGKILL), so a
+   * PostgreSQL found running on a directory we could lock is an orphan of a dead node.
+   */
+  private static void holdDataDirectory(Path dataDir) throws IOException {
+    FileChannel channel = FileChannel.open(dataDir.resolve("node.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    if (channel.tryLock() == null) {
+      channel.close();
+      throw new ConfigException("another node is running on the data directory " + dataDir
+          + " (data.dir, env RELAY_DATA_DIR); stop it or choose another directory");
+    }
+    dataDirLock = channel;
+  }
+
+  /** Dev mode talks to endpoints on this machine unless told otherwise. */
+  private static Map<String, String> devDefaults(Map<String, String> env) {
+    Map<String, String> withDefaults = new HashMap<>(env);
+    withDefaults.putIfAbsent("RELAY_OUTBOUND_ALLOW_LOOPBACK", "true");
+    return withDefaults;
   }
 
   private static void stop(Vertx vertx, RelayNode node, EmbeddedDatabase database) {

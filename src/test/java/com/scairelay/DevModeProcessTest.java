@@ -107,6 +107,11 @@ class DevModeProcessTest {
     HttpResponse<Buffer> stored = inbound(port, bridgeId, secret, TestNode.message("k-1", "U1", "before the crash"));
     assertThat(stored.statusCode()).isEqualTo(202);
 
+    NodeProcess intruder = new NodeProcess(Map.of("RELAY_DATA_DIR", dataDir.toString(), "RELAY_HTTP_PORT", Integer.toString(TestNode.freePort())), "dev");
+    assertThat(intruder.exitCode()).isEqualTo(2);
+    assertThat(String.join("\n", intruder.lines)).contains("another node is running on the data directory");
+    assertThat(call(port, token, "GET", "/health/ready", null, 200).getString("postgres")).isEqualTo("UP");
+
     first.process.destroyForcibly();
     assertThat(first.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
     long orphan = Long.parseLong(Files.readAllLines(dataDir.resolve("pg/postmaster.pid")).get(0).trim());
