@@ -37,7 +37,34 @@ public record RelayConfig(
     int eventLogMaxBatch,
     int eventLogWindowMs,
     int eventLogMaxPending,
-    Duration bridgeCacheTtl) {
+    Duration bridgeCacheTtl,
+    Delivery delivery,
+    Outbound outbound) {
+
+  /** How queued deliveries are claimed, retried and given up (DESIGN.md §4). */
+  public record Delivery(
+      Duration lease,
+      Duration sweepInterval,
+      Duration backoffInitial,
+      Duration backoffMax,
+      int jitterPercent,
+      Duration retryWindow,
+      int rateLimitRetries,
+      int defaultMaxInFlight,
+      int resultBatchMax,
+      int breakerMaxFailures,
+      Duration breakerReset) {
+  }
+
+  /** How transports reach foreign endpoints, and which addresses they may reach. */
+  public record Outbound(
+      Duration connectTimeout,
+      Duration responseTimeout,
+      int maxConnectionsPerHost,
+      int transportInstances,
+      boolean allowLoopback,
+      boolean allowPrivateNetworks) {
+  }
 
   public static final int MASTER_KEY_BYTES = 32;
   public static final int MIN_ADMIN_TOKEN_LENGTH = 16;
@@ -73,7 +100,26 @@ public record RelayConfig(
         s.integer("eventlog.max_batch", 1, 10_000),
         s.integer("eventlog.window_ms", 0, 1_000),
         s.integer("eventlog.max_pending", 1, 10_000_000),
-        Duration.ofSeconds(s.integer("bridges.cache_ttl_seconds", 1, 86_400)));
+        Duration.ofSeconds(s.integer("bridges.cache_ttl_seconds", 1, 86_400)),
+        new Delivery(
+            Duration.ofSeconds(s.integer("deliveries.lease_seconds", 1, 3_600)),
+            Duration.ofMillis(s.integer("deliveries.sweep_interval_ms", 10, 600_000)),
+            Duration.ofMillis(s.integer("deliveries.backoff_initial_ms", 1, 3_600_000)),
+            Duration.ofMillis(s.integer("deliveries.backoff_max_ms", 1, 86_400_000)),
+            s.integer("deliveries.backoff_jitter_percent", 0, 100),
+            Duration.ofSeconds(s.integer("deliveries.retry_window_seconds", 1, 30 * 86_400)),
+            s.integer("deliveries.rate_limit_retries", 0, 1_000),
+            s.integer("deliveries.max_in_flight", 1, 1_000),
+            s.integer("deliveries.result_batch_max", 1, 10_000),
+            s.integer("deliveries.breaker_max_failures", 1, 1_000),
+            Duration.ofMillis(s.integer("deliveries.breaker_reset_ms", 1, 3_600_000))),
+        new Outbound(
+            Duration.ofMillis(s.integer("outbound.connect_timeout_ms", 1, 600_000)),
+            Duration.ofMillis(s.integer("outbound.response_timeout_ms", 1, 600_000)),
+            s.integer("outbound.max_connections_per_host", 1, 10_000),
+            s.integer("outbound.transport_instances", 0, 256),
+            s.bool("outbound.allow_loopback"),
+            s.bool("outbound.allow_private_networks")));
   }
 
   /** The number of HTTP verticle instances: the configured count, or one per core. */

@@ -51,6 +51,15 @@ final class Settings {
     }
   }
 
+  boolean bool(String key) {
+    String raw = string(key).trim().toLowerCase();
+    return switch (raw) {
+      case "true", "yes", "1" -> true;
+      case "false", "no", "0" -> false;
+      default -> throw invalid(key, raw, "true or false");
+    };
+  }
+
   ConfigException invalid(String key, String raw, String expected) {
     return new ConfigException("invalid configuration: " + describe(key) + " must be " + expected + ", got '" + raw + "'");
   }

@@ -66,6 +66,19 @@ final class BatchWriter {
         WITH ORDINALITY AS t (id, room_id, sender_id, content, thread_id, reply_to, reply_to_external_id,
                               origin_bridge_id, external_id, n)
       ORDER BY t.n""";
+  /** One delivery per outbound bridge of the event's room, never back to the bridge the event came in through. */
+  private static final String INSERT_OUTBOX = """
+      INSERT INTO deliveries (target_id, target_kind, event_id, next_attempt_at, created_at, updated_at)
+      SELECT b.id, 'bridge', e.id, $4, $4, $4
+      FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e (id, room_id, origin_bridge_id, n)
+      JOIN bridges b ON b.room_id = e.room_id AND b.deleted_at IS NULL AND b.direction IN ('outbound', 'both')
+                    AND b.id IS DISTINCT FROM e.origin_bridge_id
+      ORDER BY e.n, b.id
+      RETURNING target_id""";
+
+  /** What a committed batch produced: the new events, and the targets that have new deliveries. */
+  record Written(List<StoredEvent> events, Set<String> targets) {
+  }
 
   /** One write of the batch and what became of it. */
   static final class Item {
@@ -109,12 +122,13 @@ final class BatchWriter {
    * Stores the batch; on success each item is either stored (a new event) or resolved as a duplicate.
    * Items for a room that does not exist are failed with 404 and left out. Returns the stored events.
    */
-  Future<List<StoredEvent>> write(List<Item> batch, Instant now) {
+  Future<Written> write(List<Item> batch, Instant now) {
     return pool.withTransaction(conn -> lockRooms(conn, batch)
         .compose(items -> claimDedupe(conn, items, now))
         .compose(items -> upsertSenders(conn, items, now))
         .compose(items -> resolveReferences(conn, items))
-        .compose(items -> insertEvents(conn, items, now)));
+        .compose(items -> insertEvents(conn, items, now))
+        .compose(events -> insertOutbox(conn, events, now)));
   }
 
   private Future<List<Item>> lockRooms(SqlConnection conn, List<Item> batch) {
@@ -293,6 +307,22 @@ final class BatchWriter {
             item.senderDisplayName, item.write.content(), item.threadId, item.replyTo, item.write.originBridgeId(), now));
       }
       return stored;
+    });
+  }
+
+  private Future<Written> insertOutbox(SqlConnection conn, List<StoredEvent> events, Instant now) {
+    if (events.isEmpty()) {
+      return Future.succeededFuture(new Written(events, Set.of()));
+    }
+    Tuple rows = Tuple.of(
+        events.stream().map(StoredEvent::id).toArray(String[]::new),
+        events.stream().map(StoredEvent::roomId).toArray(String[]::new),
+        events.stream().map(StoredEvent::originBridgeId).toArray(String[]::new),
+        utc(now));
+    return conn.preparedQuery(INSERT_OUTBOX).execute(rows).map(result -> {
+      Set<String> targets = new HashSet<>();
+      result.forEach(row -> targets.add(row.getString(0)));
+      return new Written(events, targets);
     });
   }
 

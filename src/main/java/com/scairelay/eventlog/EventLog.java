@@ -32,6 +32,9 @@ public final class EventLog {
     public final LongAdder events = new LongAdder();
   }
 
+  /** Where the node's delivery side hears that a target has new deliveries (body: the target id). */
+  public static final String TARGET_WAKE_ADDRESS = "relay.targets.wake";
+
   public static String roomAddress(String roomId) {
     return "relay.room." + roomId;
   }
@@ -90,14 +93,15 @@ public final class EventLog {
   private void writeBatch(List<BatchWriter.Item> batch) {
     stats.batches.increment();
     writer.write(batch, clock.instant())
-        .onSuccess(stored -> {
-          stats.events.add(stored.size());
+        .onSuccess(written -> {
+          stats.events.add(written.events().size());
           for (BatchWriter.Item item : batch) {
             item.promise.tryComplete(new Appended(item.eventId(), !item.stored));
           }
-          for (StoredEvent event : stored) {
+          for (StoredEvent event : written.events()) {
             vertx.eventBus().publish(roomAddress(event.roomId()), event.toJson().encode());
           }
+          written.targets().forEach(target -> vertx.eventBus().send(TARGET_WAKE_ADDRESS, target));
         })
         .onFailure(err -> {
           log.error("a batch of {} events could not be stored; every request in it is answered 503", batch.size(), err);
