@@ -10,7 +10,12 @@ import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.ingress.IngressVerticle;
 import com.scairelay.rooms.RoomStore;
+import com.scairelay.store.Ids;
 import com.scairelay.store.SecretBox;
+import com.scairelay.targets.DeliveryStore;
+import com.scairelay.targets.TargetQueues;
+import com.scairelay.transport.CustomTransport;
+import com.scairelay.transport.OutboundGuard;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -40,12 +45,14 @@ public final class RelayNode {
   private final Vertx vertx;
   private final Services services;
   private final List<Long> timers = new ArrayList<>();
-  private String deploymentId;
+  private final String nodeId;
+  private final List<String> deployments = new ArrayList<>();
   private int port;
 
-  private RelayNode(Vertx vertx, Services services) {
+  private RelayNode(Vertx vertx, Services services, String nodeId) {
     this.vertx = vertx;
     this.services = services;
+    this.nodeId = nodeId;
   }
 
   public static Future<RelayNode> start(Vertx vertx, NodeSetup setup) {
@@ -60,28 +67,40 @@ public final class RelayNode {
     Services services = new Services(config, setup.clock(), pool, new AccessGuard(setup.adminToken()), audit,
         new FailureAuditLimiter(config.signatureFailureAuditsPerMinute()), bridges,
         new BridgeRegistry(vertx, bridges, config.bridgeCacheTtl()), new BridgeCounters(pool), new RoomStore(pool),
-        new EventLog.Stats());
-    RelayNode node = new RelayNode(vertx, services);
+        new EventLog.Stats(), new DeliveryStore(pool),
+        new OutboundGuard(config.outbound().allowLoopback(), config.outbound().allowPrivateNetworks()));
+    RelayNode node = new RelayNode(vertx, services, Ids.newId("node"));
     return node.deploy().map(node);
   }
 
+  /** Transports first, then the delivery side, then HTTP: nothing is accepted before it can be delivered. */
   private Future<Void> deploy() {
-    List<IngressVerticle> instances = new ArrayList<>();
-    DeploymentOptions options = new DeploymentOptions().setInstances(services.config().effectiveHttpInstances());
-    return vertx.deployVerticle(() -> {
+    RelayConfig config = services.config();
+    int transports = config.outbound().transportInstances() > 0 ? config.outbound().transportInstances() : Runtime.getRuntime().availableProcessors();
+    List<IngressVerticle> http = new ArrayList<>();
+    return vertx.deployVerticle(() -> new CustomTransport(config.outbound(), services.outboundGuard(), services.clock()),
+            new DeploymentOptions().setInstances(transports))
+        .onSuccess(deployments::add)
+        .compose(id -> vertx.deployVerticle(new TargetQueues(services, nodeId)))
+        .onSuccess(deployments::add)
+        .compose(id -> vertx.deployVerticle(() -> {
           IngressVerticle verticle = new IngressVerticle(services);
-          synchronized (instances) {
-            instances.add(verticle);
+          synchronized (http) {
+            http.add(verticle);
           }
           return verticle;
-        }, options)
+        }, new DeploymentOptions().setInstances(config.effectiveHttpInstances())))
         .onSuccess(id -> {
-          deploymentId = id;
-          port = instances.get(0).actualPort();
+          deployments.add(id);
+          port = http.get(0).actualPort();
           timers.add(vertx.setPeriodic(COUNTER_FLUSH_MS, t -> flushCounters()));
           timers.add(vertx.setPeriodic(DEDUPE_PRUNE_MS, t -> pruneDedupe()));
         })
         .mapEmpty();
+  }
+
+  public String nodeId() {
+    return nodeId;
   }
 
   public int port() {
@@ -107,7 +126,11 @@ public final class RelayNode {
   /** Stops taking requests, writes what is counted and closes the database pool. */
   public Future<Void> stop() {
     timers.forEach(vertx::cancelTimer);
-    Future<Void> undeployed = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
+    Future<Void> undeployed = Future.succeededFuture();
+    for (int i = deployments.size() - 1; i >= 0; i--) {
+      String id = deployments.get(i);
+      undeployed = undeployed.compose(v -> vertx.undeploy(id));
+    }
     return undeployed
         .compose(v -> flushCounters().otherwiseEmpty())
         .compose(v -> services.pool().close());

@@ -9,6 +9,8 @@ import com.scairelay.bridges.BridgeStore;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.rooms.RoomStore;
+import com.scairelay.targets.DeliveryStore;
+import com.scairelay.transport.OutboundGuard;
 import io.vertx.sqlclient.Pool;
 
 import java.time.Clock;
@@ -25,5 +27,7 @@ public record Services(
     BridgeRegistry bridgeRegistry,
     BridgeCounters bridgeCounters,
     RoomStore rooms,
-    EventLog.Stats eventLogStats) {
+    EventLog.Stats eventLogStats,
+    DeliveryStore deliveries,
+    OutboundGuard outboundGuard) {
 }

@@ -1,6 +1,6 @@
 package com.scairelay;
 
-import com.scairelay.bridges.SignatureScheme;
+import com.scairelay.transport.SignatureScheme;
 import com.scairelay.support.TestNode;
 import com.scairelay.support.TestPostgres;
 import io.vertx.pgclient.PgConnectOptions;

@@ -21,6 +21,7 @@ public record Bridge(
     String previousSecret,
     Instant previousSecretExpiresAt,
     boolean paused,
+    int maxInFlight,
     Instant createdAt,
     Instant updatedAt) {
 
@@ -42,6 +43,7 @@ public record Bridge(
         .put("room_id", roomId)
         .put("name", name)
         .put("paused", paused)
+        .put("max_in_flight", maxInFlight)
         .put("created_at", createdAt.toString())
         .put("updated_at", updatedAt.toString());
     config.forEach(entry -> json.put(entry.getKey(), entry.getValue()));

@@ -63,8 +63,10 @@ public final class BridgeRoutes {
     if (webhook != null || direction.sendsOutbound()) {
       config.put("outbound_webhook", validWebhook(webhook, direction));
     }
+    int maxInFlight = JsonBody.optionalInt(body, "max_in_flight", services.config().delivery().defaultMaxInFlight(), 1, 100);
     Instant now = services.clock().instant();
-    Bridge bridge = new Bridge(Ids.newId("brg"), roomId, transport, direction, name, config, newSecret(), null, null, false, now, now);
+    Bridge bridge = new Bridge(Ids.newId("brg"), roomId, transport, direction, name, config, newSecret(), null, null, false,
+        maxInFlight, now, now);
     AuditEvent event = adminEvent(ctx, "bridge.created", bridge.id(),
         new JsonObject().put("name", name).put("transport", transport).put("direction", direction.wireName()).put("room_id", roomId));
     services.rooms().find(roomId)
@@ -81,7 +83,7 @@ public final class BridgeRoutes {
         .onFailure(ctx::fail);
   }
 
-  private static String validWebhook(String url, Direction direction) {
+  private String validWebhook(String url, Direction direction) {
     if (url == null || url.isBlank()) {
       throw ProblemException.badRequest("field 'outbound_webhook' is required when direction is '" + direction.wireName() + "'");
     }
@@ -90,6 +92,9 @@ public final class BridgeRoutes {
       if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
         throw ProblemException.badRequest("field 'outbound_webhook' must be an absolute http or https URL");
       }
+      services.outboundGuard().refuseUrl(uri).ifPresent(reason -> {
+        throw ProblemException.badRequest("field 'outbound_webhook' is refused: " + reason);
+      });
       return url;
     } catch (java.net.URISyntaxException e) {
       throw ProblemException.badRequest("field 'outbound_webhook' is not a valid URL: " + e.getReason());

@@ -2,10 +2,12 @@ package com.scairelay.bridges;
 
 import com.scairelay.audit.AuditEvent;
 import com.scairelay.audit.AuditLog;
+import com.scairelay.audit.Category;
 import com.scairelay.store.SecretBox;
 import static com.scairelay.store.Times.utc;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -24,10 +26,10 @@ import java.util.function.Function;
 public final class BridgeStore {
   private static final String COLUMNS = """
       b.id, b.room_id, b.transport, b.direction, b.name, b.config, b.secret_enc, b.previous_secret_enc,
-      b.previous_secret_expires_at, b.paused, b.created_at, b.updated_at""";
+      b.previous_secret_expires_at, b.paused, b.max_in_flight, b.created_at, b.updated_at""";
   private static final String INSERT = """
-      INSERT INTO bridges (id, room_id, transport, direction, name, config, secret_enc, paused, created_at, updated_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, false, $8, $8)""";
+      INSERT INTO bridges (id, room_id, transport, direction, name, config, secret_enc, paused, max_in_flight, created_at, updated_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, false, $9, $8, $8)""";
   private static final String SELECT_ONE = "SELECT " + COLUMNS + " FROM bridges b WHERE b.id = $1 AND b.deleted_at IS NULL";
   private static final String SELECT_ALL = "SELECT " + COLUMNS + " FROM bridges b WHERE b.deleted_at IS NULL ORDER BY b.created_at, b.id";
   private static final String SELECT_COUNTERS = """
@@ -40,6 +42,9 @@ public final class BridgeStore {
       WHERE id = $1 AND deleted_at IS NULL""";
   private static final String DELETE = """
       UPDATE bridges SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL""";
+  private static final String CANCEL_DELIVERIES = """
+      UPDATE deliveries SET status = 'cancelled', updated_at = $2
+      WHERE target_id = $1 AND status = 'pending' RETURNING id, event_id""";
 
   private final Pool pool;
   private final SecretBox secrets;
@@ -53,7 +58,7 @@ public final class BridgeStore {
 
   public Future<Void> insert(Bridge b, AuditEvent event) {
     Tuple row = Tuple.of(b.id(), b.roomId(), b.transport(), b.direction().wireName(), b.name(), b.config(),
-        Buffer.buffer(secrets.seal(b.secret())), utc(b.createdAt()));
+        Buffer.buffer(secrets.seal(b.secret())), utc(b.createdAt()), b.maxInFlight());
     return changing(event, conn -> conn.preparedQuery(INSERT).execute(row)).mapEmpty();
   }
 
@@ -98,8 +103,20 @@ public final class BridgeStore {
         .execute(Tuple.of(id, Buffer.buffer(secrets.seal(newSecret)), utc(previousExpiresAt), utc(now))));
   }
 
+  /** Deletes the bridge and cancels what it still had queued, auditing both in one transaction. */
   public Future<Boolean> delete(String id, Instant now, AuditEvent event) {
-    return changing(event, conn -> conn.preparedQuery(DELETE).execute(Tuple.of(id, utc(now))));
+    return changing(event, conn -> conn.preparedQuery(DELETE).execute(Tuple.of(id, utc(now))).compose(deleted -> deleted.rowCount() == 0
+        ? Future.succeededFuture(deleted)
+        : conn.preparedQuery(CANCEL_DELIVERIES).execute(Tuple.of(id, utc(now))).compose(cancelled -> cancelled.rowCount() == 0
+            ? Future.succeededFuture(deleted)
+            : audit.record(conn, cancelledEvent(id, cancelled, now)).map(deleted))));
+  }
+
+  private AuditEvent cancelledEvent(String bridgeId, RowSet<Row> cancelled, Instant now) {
+    JsonArray events = new JsonArray();
+    cancelled.forEach(row -> events.add(row.getString("event_id")));
+    return AuditEvent.of(now, Category.ADMIN, "bridge.deliveries_cancelled", null, bridgeId,
+        new JsonObject().put("bridge_id", bridgeId).put("cancelled", cancelled.rowCount()).put("event_ids", events));
   }
 
   /** Runs one change and records its audit event in the same transaction, only when a row changed. */
@@ -123,6 +140,7 @@ public final class BridgeStore {
         previous == null ? null : secrets.open(previous.getBytes()),
         previousExpires == null ? null : previousExpires.toInstant(),
         row.getBoolean("paused"),
+        row.getInteger("max_in_flight"),
         row.getOffsetDateTime("created_at").toInstant(),
         row.getOffsetDateTime("updated_at").toInstant());
   }

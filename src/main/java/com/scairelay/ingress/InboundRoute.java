@@ -4,7 +4,7 @@ import com.scairelay.Services;
 import com.scairelay.audit.Category;
 import com.scairelay.bridges.Bridge;
 import com.scairelay.bridges.BridgeCounters.Kind;
-import com.scairelay.bridges.SignatureScheme;
+import com.scairelay.transport.SignatureScheme;
 import com.scairelay.eventlog.Appended;
 import com.scairelay.eventlog.EventLog;
 import io.vertx.core.Future;

@@ -6,6 +6,7 @@ import com.scairelay.bridges.BridgeRoutes;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.rooms.RoomRoutes;
+import com.scairelay.targets.DeliveryRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
@@ -50,6 +51,7 @@ public final class IngressVerticle extends VerticleBase {
     new BridgeRoutes(services).mount(router);
     new RoomRoutes(services, eventLog).mount(router);
     new AuditRoutes(services).mount(router);
+    new DeliveryRoutes(services).mount(router);
     ProblemHandler problems = new ProblemHandler();
     router.route().failureHandler(problems);
     router.errorHandler(404, problems);

@@ -71,6 +71,17 @@ public final class JsonBody {
     throw ProblemException.badRequest("field '" + field + "' must be one of " + names(type) + ", got '" + value + "'");
   }
 
+  public static int optionalInt(JsonObject json, String field, int defaultValue, int min, int max) {
+    Object value = json.getValue(field);
+    if (value == null) {
+      return defaultValue;
+    }
+    if (value instanceof Integer i && i >= min && i <= max) {
+      return i;
+    }
+    throw ProblemException.badRequest("field '" + field + "' must be an integer from " + min + " to " + max);
+  }
+
   public static int optionalInt(RoutingContext ctx, String param, int defaultValue, int min, int max) {
     String raw = ctx.request().getParam(param);
     if (raw == null || raw.isEmpty()) {

@@ -1,6 +1,6 @@
 package com.scairelay.eventlog;
 
-import com.scairelay.bridges.SignatureScheme;
+import com.scairelay.transport.SignatureScheme;
 import com.scairelay.support.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;

@@ -2,7 +2,7 @@ package com.scairelay.support;
 
 import com.scairelay.NodeSetup;
 import com.scairelay.RelayNode;
-import com.scairelay.bridges.SignatureScheme;
+import com.scairelay.transport.SignatureScheme;
 import com.scairelay.config.RelayConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -56,6 +56,9 @@ public final class TestNode implements AutoCloseable {
   public static TestNode start(Map<String, String> env) {
     Map<String, String> all = new HashMap<>(env);
     all.putIfAbsent("RELAY_HTTP_PORT", Integer.toString(freePort()));
+    all.putIfAbsent("RELAY_OUTBOUND_ALLOW_LOOPBACK", "true");
+    all.putIfAbsent("RELAY_HTTP_INSTANCES", "2");
+    all.putIfAbsent("RELAY_OUTBOUND_TRANSPORT_INSTANCES", "2");
     return new TestNode(Vertx.vertx(), TestPostgres.freshDatabase(), all);
   }
 

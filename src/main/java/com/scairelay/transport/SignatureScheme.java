@@ -1,4 +1,4 @@
-package com.scairelay.bridges;
+package com.scairelay.transport;
 
 import io.vertx.core.buffer.Buffer;
 

@@ -1,0 +1,166 @@
+package com.scairelay.targets;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static com.scairelay.store.Times.utc;
+
+/**
+ * The outbox in PostgreSQL: the head of a target's queue, claims with a lease ({@code FOR UPDATE SKIP
+ * LOCKED} and an expiry, so two nodes can never hold the same attempt), the sweep for due rows, and
+ * the delivery log. Results are written by {@link ResultWriter}.
+ */
+public final class DeliveryStore {
+  private static final String HEAD = """
+      SELECT id, next_attempt_at, lease_owner, lease_expires_at FROM deliveries
+      WHERE target_id = $1 AND status = 'pending' ORDER BY id LIMIT $2""";
+  private static final String CLAIM = """
+      WITH claimable AS (
+        SELECT id FROM deliveries
+        WHERE id = ANY($1) AND status = 'pending' AND next_attempt_at <= $3
+          AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE deliveries d SET lease_owner = $2, lease_expires_at = $4, updated_at = $3
+      FROM claimable c, events e, participants p
+      WHERE d.id = c.id AND e.id = d.event_id AND p.id = e.sender_id
+      RETURNING d.id, d.event_id, d.attempts, d.rate_limited, d.first_failed_at,
+                e.content, e.thread_id, e.reply_to, e.created_at, p.fqid, p.display_name""";
+  private static final String RELEASE = """
+      UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2""";
+  private static final String DUE_TARGETS = """
+      SELECT DISTINCT d.target_id FROM deliveries d JOIN bridges b ON b.id = d.target_id
+      WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)
+        AND NOT b.paused AND b.deleted_at IS NULL
+      LIMIT $2""";
+  private static final String RECENT = """
+      SELECT id, event_id, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at
+      FROM deliveries WHERE target_id = $1 ORDER BY id DESC LIMIT $2""";
+  private static final String ATTEMPTS = """
+      SELECT delivery_id, attempted_at, outcome, status_code, latency_ms, error
+      FROM delivery_attempts WHERE delivery_id = ANY($1) ORDER BY id""";
+
+  /** One row of a target's queue head. */
+  record Head(long id, Instant nextAttemptAt, String leaseOwner, Instant leaseExpiresAt) {
+    boolean leasedBy(String node, Instant now) {
+      return node.equals(leaseOwner) && leaseExpiresAt != null && leaseExpiresAt.isAfter(now);
+    }
+
+    /** When this row may be claimed, or null when it may be now. */
+    Instant blockedUntil(Instant now) {
+      Instant until = null;
+      if (nextAttemptAt.isAfter(now)) {
+        until = nextAttemptAt;
+      }
+      if (leaseExpiresAt != null && leaseExpiresAt.isAfter(now) && (until == null || leaseExpiresAt.isAfter(until))) {
+        until = leaseExpiresAt;
+      }
+      return until;
+    }
+  }
+
+  private final Pool pool;
+
+  public DeliveryStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  Future<List<Head>> head(String targetId, int limit) {
+    return pool.preparedQuery(HEAD).execute(Tuple.of(targetId, limit)).map(rows -> {
+      List<Head> head = new ArrayList<>();
+      for (Row row : rows) {
+        head.add(new Head(row.getLong("id"), row.getOffsetDateTime("next_attempt_at").toInstant(),
+            row.getString("lease_owner"), instant(row.getOffsetDateTime("lease_expires_at"))));
+      }
+      return head;
+    });
+  }
+
+  /** Leases those of {@code ids} that are still claimable, in queue order, with the payload of each. */
+  Future<List<Claimed>> claim(List<Long> ids, String node, Instant now, Instant leaseUntil) {
+    Tuple args = Tuple.of(ids.toArray(Long[]::new), node, utc(now), utc(leaseUntil));
+    return pool.preparedQuery(CLAIM).execute(args).map(rows -> {
+      List<Claimed> claimed = new ArrayList<>();
+      for (Row row : rows) {
+        JsonObject payload = new JsonObject()
+            .put("event_id", row.getString("event_id"))
+            .put("sender", new JsonObject().put("fqid", row.getString("fqid")).put("display_name", row.getString("display_name")))
+            .put("content", row.getValue("content"))
+            .put("thread_id", row.getString("thread_id"))
+            .put("reply_to", row.getString("reply_to"))
+            .put("ts", row.getOffsetDateTime("created_at").toInstant().toString());
+        claimed.add(new Claimed(row.getLong("id"), row.getString("event_id"), row.getInteger("attempts"),
+            row.getInteger("rate_limited"), instant(row.getOffsetDateTime("first_failed_at")), payload));
+      }
+      claimed.sort(Comparator.comparingLong(Claimed::id));
+      return claimed;
+    });
+  }
+
+  /** Gives a lease back without an attempt (the breaker refused the call). */
+  Future<Void> release(long id, String node) {
+    return pool.preparedQuery(RELEASE).execute(Tuple.of(id, node)).mapEmpty();
+  }
+
+  /** Targets with deliveries due now that nobody holds, for the sweep. */
+  Future<List<String>> dueTargets(Instant now, int limit) {
+    return pool.preparedQuery(DUE_TARGETS).execute(Tuple.of(utc(now), limit)).map(rows -> {
+      List<String> targets = new ArrayList<>();
+      rows.forEach(row -> targets.add(row.getString(0)));
+      return targets;
+    });
+  }
+
+  /** The delivery log of a target: newest deliveries first, each with its attempts oldest first. */
+  public Future<JsonArray> recent(String targetId, int limit) {
+    return pool.preparedQuery(RECENT).execute(Tuple.of(targetId, limit)).compose(rows -> {
+      Map<Long, JsonObject> byId = new HashMap<>();
+      JsonArray deliveries = new JsonArray();
+      for (Row row : rows) {
+        JsonObject delivery = new JsonObject()
+            .put("delivery_id", row.getLong("id"))
+            .put("event_id", row.getString("event_id"))
+            .put("status", row.getString("status"))
+            .put("attempt_count", row.getInteger("attempts"))
+            .put("next_attempt_at", "pending".equals(row.getString("status")) ? row.getOffsetDateTime("next_attempt_at").toInstant().toString() : null)
+            .put("last_status_code", row.getInteger("last_status_code"))
+            .put("last_error", row.getString("last_error"))
+            .put("created_at", row.getOffsetDateTime("created_at").toInstant().toString())
+            .put("updated_at", row.getOffsetDateTime("updated_at").toInstant().toString())
+            .put("attempts", new JsonArray());
+        byId.put(row.getLong("id"), delivery);
+        deliveries.add(delivery);
+      }
+      if (byId.isEmpty()) {
+        return Future.succeededFuture(deliveries);
+      }
+      return pool.preparedQuery(ATTEMPTS).execute(Tuple.of((Object) byId.keySet().toArray(Long[]::new))).map(attempts -> {
+        for (Row row : attempts) {
+          byId.get(row.getLong("delivery_id")).getJsonArray("attempts").add(new JsonObject()
+              .put("at", row.getOffsetDateTime("attempted_at").toInstant().toString())
+              .put("outcome", row.getString("outcome"))
+              .put("status_code", row.getInteger("status_code"))
+              .put("latency_ms", row.getInteger("latency_ms"))
+              .put("error", row.getString("error")));
+        }
+        return deliveries;
+      });
+    });
+  }
+
+  private static Instant instant(OffsetDateTime value) {
+    return value == null ? null : value.toInstant();
+  }
+}

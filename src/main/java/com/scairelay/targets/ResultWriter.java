@@ -1,0 +1,152 @@
+package com.scairelay.targets;
+
+import com.scairelay.audit.AuditEvent;
+import com.scairelay.audit.AuditLog;
+import com.scairelay.audit.Category;
+import com.scairelay.transport.TransportResult;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+
+import static com.scairelay.store.Times.utc;
+
+/**
+ * Writes attempt results in batches: what arrives within a millisecond (or up to
+ * {@code deliveries.result_batch_max}) is one transaction of two multi-row statements, plus the audit
+ * events of deliveries that failed for good. A result only changes a delivery whose lease this node
+ * still holds; the attempt itself is always logged.
+ */
+final class ResultWriter {
+  private static final String UPDATE = """
+      UPDATE deliveries d SET
+        status = CASE WHEN d.status = 'cancelled' AND u.status = 'pending' THEN 'cancelled' ELSE u.status END,
+        attempts = u.attempts, rate_limited = u.rate_limited,
+        next_attempt_at = coalesce(u.next_attempt_at, d.next_attempt_at), first_failed_at = u.first_failed_at,
+        lease_owner = NULL, lease_expires_at = NULL,
+        last_status_code = u.status_code, last_error = u.error, updated_at = u.attempted_at
+      FROM unnest($1::bigint[], $2::text[], $3::int[], $4::int[], $5::timestamptz[], $6::timestamptz[], $7::int[], $8::text[], $9::timestamptz[])
+        AS u (id, status, attempts, rate_limited, next_attempt_at, first_failed_at, status_code, error, attempted_at)
+      WHERE d.id = u.id AND d.lease_owner = $10""";
+  private static final String INSERT_ATTEMPTS = """
+      INSERT INTO delivery_attempts (delivery_id, attempted_at, outcome, status_code, latency_ms, error)
+      SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::int[], $6::text[])""";
+
+  /** One attempt and what the policy made of it. */
+  record Result(String targetId, Claimed delivery, TransportResult answer, Decision decision, int attempts,
+                int rateLimited, Instant firstFailedAt, Instant attemptedAt, boolean alertUnreachable) {
+  }
+
+  private record Pending(Result result, Promise<Void> done) {
+  }
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final AuditLog audit;
+  private final String node;
+  private final int maxBatch;
+  private List<Pending> pending = new ArrayList<>();
+  private boolean scheduled;
+
+  ResultWriter(Vertx vertx, Pool pool, AuditLog audit, String node, int maxBatch) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.audit = audit;
+    this.node = node;
+    this.maxBatch = maxBatch;
+  }
+
+  Future<Void> write(Result result) {
+    Promise<Void> done = Promise.promise();
+    pending.add(new Pending(result, done));
+    if (pending.size() >= maxBatch) {
+      flush();
+    } else if (!scheduled) {
+      scheduled = true;
+      vertx.setTimer(1, id -> flush());
+    }
+    return done.future();
+  }
+
+  private void flush() {
+    scheduled = false;
+    if (pending.isEmpty()) {
+      return;
+    }
+    List<Pending> batch = pending;
+    pending = new ArrayList<>();
+    List<Result> results = batch.stream().map(Pending::result).toList();
+    pool.withTransaction(conn -> update(conn, results).compose(v -> logAttempts(conn, results)).compose(v -> auditFailures(conn, results)))
+        .onComplete(ar -> batch.forEach(p -> p.done().handle(ar)));
+  }
+
+  private Future<Void> update(SqlConnection conn, List<Result> results) {
+    int n = results.size();
+    Long[] ids = new Long[n];
+    String[] statuses = new String[n];
+    Integer[] attempts = new Integer[n];
+    Integer[] rateLimited = new Integer[n];
+    OffsetDateTime[] next = new OffsetDateTime[n];
+    OffsetDateTime[] firstFailed = new OffsetDateTime[n];
+    Integer[] codes = new Integer[n];
+    String[] errors = new String[n];
+    OffsetDateTime[] at = new OffsetDateTime[n];
+    for (int i = 0; i < n; i++) {
+      Result r = results.get(i);
+      ids[i] = r.delivery().id();
+      statuses[i] = r.decision().status();
+      attempts[i] = r.attempts();
+      rateLimited[i] = r.rateLimited();
+      next[i] = utc(r.decision().nextAttemptAt());
+      firstFailed[i] = utc(r.firstFailedAt());
+      codes[i] = r.answer().statusCode();
+      errors[i] = r.decision().reason() != null ? r.decision().reason() : r.answer().error();
+      at[i] = utc(r.attemptedAt());
+    }
+    Tuple args = Tuple.tuple(List.of(ids, statuses, attempts, rateLimited, next, firstFailed, codes, errors, at, node));
+    return conn.preparedQuery(UPDATE).execute(args).mapEmpty();
+  }
+
+  private Future<Void> logAttempts(SqlConnection conn, List<Result> results) {
+    Tuple args = Tuple.tuple(List.of(
+        results.stream().map(r -> r.delivery().id()).toArray(Long[]::new),
+        results.stream().map(r -> utc(r.attemptedAt())).toArray(OffsetDateTime[]::new),
+        results.stream().map(r -> r.answer().outcome().name().toLowerCase()).toArray(String[]::new),
+        results.stream().map(r -> r.answer().statusCode()).toArray(Integer[]::new),
+        results.stream().map(r -> (int) r.answer().latencyMs()).toArray(Integer[]::new),
+        results.stream().map(r -> r.answer().error()).toArray(String[]::new)));
+    return conn.preparedQuery(INSERT_ATTEMPTS).execute(args).mapEmpty();
+  }
+
+  /** {@code bridge.delivery_failed} for each delivery given up; {@code bridge.unreachable} (SECURITY) when the actor raises the alert. */
+  private Future<Void> auditFailures(SqlConnection conn, List<Result> results) {
+    Future<Void> chain = Future.succeededFuture();
+    for (Result r : results) {
+      if (r.decision().kind() != Decision.Kind.FAILED) {
+        continue;
+      }
+      JsonObject payload = new JsonObject()
+          .put("bridge_id", r.targetId())
+          .put("event_id", r.delivery().eventId())
+          .put("delivery_id", r.delivery().id())
+          .put("attempts", r.attempts())
+          .put("last_answer", r.answer().describe())
+          .put("reason", r.decision().reason());
+      AuditEvent failed = audit.event(Category.ADMIN, "bridge.delivery_failed", null, r.targetId(), payload);
+      chain = chain.compose(v -> audit.record(conn, failed));
+      if (r.alertUnreachable()) {
+        AuditEvent alert = audit.event(Category.SECURITY, "bridge.unreachable", null, r.targetId(), payload.copy());
+        chain = chain.compose(v -> audit.record(conn, alert));
+      }
+    }
+    return chain;
+  }
+}

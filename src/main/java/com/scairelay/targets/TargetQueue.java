@@ -1,0 +1,214 @@
+package com.scairelay.targets;
+
+import com.scairelay.bridges.Bridge;
+import com.scairelay.transport.Outcome;
+import com.scairelay.transport.TransportRequest;
+import com.scairelay.transport.TransportResult;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The queue actor of one target (DESIGN.md §1): the only sender for its target in the cluster. It
+ * claims the head of the target's queue in order, at most {@code max_in_flight} at a time, sends
+ * through the target's transport behind a circuit breaker, lets {@link DeliveryPolicy} decide what
+ * follows, and waits for the next due row with one timer. Idle, it holds nothing and is dropped.
+ *
+ * <p>Runs on the delivery verticle's event loop only.
+ */
+final class TargetQueue {
+  private static final Logger log = LoggerFactory.getLogger(TargetQueue.class);
+
+  /** A transient answer, as a failure the breaker counts. */
+  private static final class TransientAnswer extends RuntimeException {
+    final TransportResult result;
+
+    TransientAnswer(TransportResult result) {
+      super(result.describe(), null, false, false);
+      this.result = result;
+    }
+  }
+
+  private final String targetId;
+  private final TargetQueues queues;
+  private final CircuitBreaker breaker;
+  private int inFlight;
+  private boolean claiming;
+  private boolean wakeAgain;
+  private long timerId = -1;
+  private Instant outageStartedAt;
+  private boolean alerted;
+
+  TargetQueue(String targetId, TargetQueues queues) {
+    this.targetId = targetId;
+    this.queues = queues;
+    var settings = queues.settings();
+    this.breaker = CircuitBreaker.create("target-" + targetId, queues.vertx(), new CircuitBreakerOptions()
+            .setMaxFailures(settings.breakerMaxFailures())
+            .setResetTimeout(settings.breakerReset().toMillis())
+            .setFailuresRollingWindow(settings.retryWindow().toMillis())
+            .setTimeout(-1)
+            .setFallbackOnFailure(false))
+        .halfOpenHandler(v -> queues.vertx().runOnContext(x -> wake()));
+  }
+
+  /** Look at the queue again: new rows, a resumed target, a due retry, a free slot. */
+  void wake() {
+    if (claiming) {
+      wakeAgain = true;
+      return;
+    }
+    claiming = true;
+    queues.bridge(targetId)
+        .compose(this::claimFor)
+        .onFailure(err -> log.warn("target {}: claiming failed, the sweep will try again: {}", targetId, err.toString()))
+        .onComplete(ar -> {
+          claiming = false;
+          if (wakeAgain) {
+            wakeAgain = false;
+            wake();
+          } else if (isIdle()) {
+            queues.passivate(this);
+          }
+        });
+  }
+
+  String targetId() {
+    return targetId;
+  }
+
+  boolean isIdle() {
+    return inFlight == 0 && !claiming && timerId == -1 && breaker.state() == CircuitBreakerState.CLOSED;
+  }
+
+  void close() {
+    cancelTimer();
+    breaker.close();
+  }
+
+  private Future<Void> claimFor(Optional<Bridge> found) {
+    if (found.isEmpty() || found.get().paused() || !found.get().direction().sendsOutbound()) {
+      cancelTimer();
+      return Future.succeededFuture();
+    }
+    Bridge bridge = found.get();
+    CircuitBreakerState state = breaker.state();
+    int slots = state == CircuitBreakerState.HALF_OPEN ? 1 : bridge.maxInFlight();
+    if (state == CircuitBreakerState.OPEN || inFlight >= slots) {
+      return Future.succeededFuture();
+    }
+    Instant now = queues.clock().instant();
+    return queues.store().head(targetId, bridge.maxInFlight()).compose(head -> {
+      List<Long> ids = new ArrayList<>();
+      Instant wait = null;
+      for (DeliveryStore.Head row : head) {
+        if (inFlight + ids.size() >= slots) {
+          break;
+        }
+        if (row.leasedBy(queues.node(), now)) {
+          continue;
+        }
+        Instant blocked = row.blockedUntil(now);
+        if (blocked != null) {
+          wait = blocked;
+          break;
+        }
+        ids.add(row.id());
+      }
+      if (ids.isEmpty()) {
+        if (wait != null) {
+          armTimer(wait, now);
+        } else {
+          cancelTimer();
+        }
+        return Future.succeededFuture();
+      }
+      cancelTimer();
+      Instant leaseUntil = now.plus(queues.settings().lease());
+      return queues.store().claim(ids, queues.node(), now, leaseUntil).map(claimed -> {
+        claimed.forEach(delivery -> send(bridge, delivery));
+        return null;
+      });
+    });
+  }
+
+  private void send(Bridge bridge, Claimed delivery) {
+    inFlight++;
+    Instant attemptedAt = queues.clock().instant();
+    TransportRequest request = new TransportRequest(delivery.id(), bridge.config().getString("outbound_webhook"),
+        bridge.secret(), delivery.payload().encode());
+    breaker.<TransportResult>execute(() -> transport(bridge.transport(), request))
+        .recover(err -> err instanceof TransientAnswer answer ? Future.succeededFuture(answer.result) : Future.failedFuture(err))
+        .onSuccess(result -> record(delivery, result, attemptedAt))
+        .onFailure(err -> {
+          // The breaker refused the call: no attempt was made, give the lease back.
+          inFlight--;
+          queues.store().release(delivery.id(), queues.node()).onComplete(v -> wake());
+        });
+  }
+
+  private Future<TransportResult> transport(String transport, TransportRequest request) {
+    Duration timeout = queues.transportTimeout();
+    return queues.vertx().eventBus()
+        .<JsonObject>request(TransportRequest.address(transport), request.toJson(), new DeliveryOptions().setSendTimeout(timeout.toMillis()))
+        .map(reply -> TransportResult.fromJson(reply.body()))
+        .recover(err -> Future.succeededFuture(TransportResult.failed(Outcome.TRANSIENT, "transport " + transport + ": " + err.getMessage(), timeout.toMillis())))
+        .compose(result -> result.outcome() == Outcome.TRANSIENT ? Future.failedFuture(new TransientAnswer(result)) : Future.succeededFuture(result));
+  }
+
+  private void record(Claimed delivery, TransportResult result, Instant attemptedAt) {
+    Instant now = queues.clock().instant();
+    int attempts = delivery.attempts() + 1;
+    int rateLimited = delivery.rateLimited() + (result.outcome() == Outcome.RATE_LIMITED ? 1 : 0);
+    Instant firstFailedAt = delivery.firstFailedAt();
+    if (result.outcome() == Outcome.TRANSIENT) {
+      if (outageStartedAt == null) {
+        outageStartedAt = attemptedAt;
+      }
+      if (firstFailedAt == null) {
+        firstFailedAt = outageStartedAt;
+      }
+    } else if (result.outcome() != Outcome.RATE_LIMITED) {
+      outageStartedAt = null;
+      alerted = false;
+    }
+    Decision decision = queues.policy().decide(result, attempts, delivery.rateLimited(), firstFailedAt, now);
+    boolean alert = decision.unreachable() && !alerted;
+    alerted |= decision.unreachable();
+    var written = new ResultWriter.Result(targetId, delivery, result, decision, attempts, rateLimited, firstFailedAt, attemptedAt, alert);
+    queues.writer().write(written)
+        .onFailure(err -> log.warn("target {}: the result of delivery {} was not written, its lease will expire and it is sent again: {}",
+            targetId, delivery.id(), err.toString()))
+        .onComplete(ar -> {
+          inFlight--;
+          wake();
+        });
+  }
+
+  private void armTimer(Instant at, Instant now) {
+    cancelTimer();
+    long delay = Math.max(1, Duration.between(now, at).toMillis());
+    timerId = queues.vertx().setTimer(delay, id -> {
+      timerId = -1;
+      wake();
+    });
+  }
+
+  private void cancelTimer() {
+    if (timerId != -1) {
+      queues.vertx().cancelTimer(timerId);
+      timerId = -1;
+    }
+  }
+}
