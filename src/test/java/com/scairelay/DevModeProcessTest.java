@@ -3,6 +3,7 @@ package com.scairelay;
 import com.scairelay.transport.SignatureScheme;
 import com.scairelay.support.TestNode;
 import com.scairelay.support.TestPostgres;
+import com.scairelay.support.TestSink;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -27,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -132,6 +134,48 @@ class DevModeProcessTest {
     second.exitCode();
     assertThat(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     assertThat(dataDir.resolve("pg/postmaster.pid")).as("PostgreSQL stopped with the node").doesNotExist();
+  }
+
+  @Test
+  void queuedDeliveriesSurviveSigkillAndAreDeliveredOnceAfterRestart(@TempDir Path dataDir) throws Exception {
+    int port = TestNode.freePort();
+    Map<String, String> env = Map.of("RELAY_DATA_DIR", dataDir.toString(), "RELAY_HTTP_PORT", Integer.toString(port),
+        "RELAY_DELIVERIES_LEASE_SECONDS", "2", "RELAY_DELIVERIES_BACKOFF_INITIAL_MS", "100",
+        "RELAY_DELIVERIES_BACKOFF_MAX_MS", "300", "RELAY_DELIVERIES_SWEEP_INTERVAL_MS", "100");
+    TestSink sink = TestSink.start(vertx);
+    AtomicBoolean healthy = new AtomicBoolean(false);
+    sink.answer("/crash", r -> healthy.get() ? TestSink.Answer.status(200) : TestSink.Answer.status(503));
+    try {
+      NodeProcess first = new NodeProcess(env, "dev");
+      String token = first.awaitLine("Admin token: ").substring("Admin token: ".length());
+      String roomId = call(port, token, "POST", "/v1/rooms", new JsonObject().put("name", "crash"), 201).getString("room_id");
+      JsonObject source = call(port, token, "POST", "/v1/admin/bridges", new JsonObject().put("transport", "custom")
+          .put("direction", "inbound").put("room_id", roomId).put("name", "in"), 201);
+      call(port, token, "POST", "/v1/admin/bridges", new JsonObject().put("transport", "custom").put("direction", "outbound")
+          .put("room_id", roomId).put("name", "out").put("outbound_webhook", sink.url("/crash")), 201);
+      List<String> accepted = new java.util.ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        HttpResponse<Buffer> response = inbound(port, source.getString("bridge_id"), source.getString("shared_secret"),
+            TestNode.message("crash-" + i, "U1", "m" + i));
+        assertThat(response.statusCode()).isEqualTo(202);
+        accepted.add(response.bodyAsJsonObject().getString("event_id"));
+      }
+      await().atMost(30, TimeUnit.SECONDS).until(() -> sink.received("/crash").size() >= 5);
+
+      first.process.destroyForcibly();
+      assertThat(first.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      healthy.set(true);
+      NodeProcess second = new NodeProcess(env, "dev");
+      second.awaitLine("ScaiRelay dev node listening on");
+
+      await().atMost(60, TimeUnit.SECONDS).until(() -> sink.delivered("/crash").size() >= 20);
+      await().pollDelay(1, TimeUnit.SECONDS).atMost(3, TimeUnit.SECONDS)
+          .untilAsserted(() -> assertThat(sink.delivered("/crash")).as("each once, in order").containsExactlyElementsOf(accepted));
+      second.process.destroy();
+      second.exitCode();
+    } finally {
+      sink.close();
+    }
   }
 
   @Test
