@@ -94,6 +94,14 @@ class BridgeAdminTest {
   }
 
   @Test
+  void maxInFlightIsOneUnlessSetPerBridge() {
+    assertThat(create(valid()).bodyAsJsonObject().getInteger("max_in_flight")).isEqualTo(1);
+    assertThat(create(valid().put("max_in_flight", 8)).bodyAsJsonObject().getInteger("max_in_flight")).isEqualTo(8);
+    assertField(valid().put("max_in_flight", 0), "'max_in_flight'");
+    assertField(valid().put("max_in_flight", "many"), "'max_in_flight'");
+  }
+
+  @Test
   void inboundOnlyBridgeNeedsNoWebhook() {
     HttpResponse<Buffer> response = create(valid().put("direction", "inbound").putNull("outbound_webhook"));
     assertThat(response.statusCode()).isEqualTo(201);
