@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Measures ScaiRelay on this machine with one command. Builds the node and the harness, starts a node
+# (dev mode on its private PostgreSQL, or --pg-url=postgresql://…), runs the scenarios, stops
+# everything and writes benchmarks/results/<date>/ (results.json, results.md, throughput.png, latency.png).
+# Flags (all --name=value): --duration=15 --connections=128 --rate=10000 --e2e-rate=5000 --e2e-pairs=20
+#   --bridges=100000 --active=10000 --pg-seconds=8 --scenarios=ceilings,inbound,e2e,fanout,many,faulty
+#   --pg-url=… --node-jvm="-XX:+UseParallelGC"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v pgbench >/dev/null || ! command -v psql >/dev/null; then
+  echo "installing the PostgreSQL client tools (pgbench, psql) for the database ceiling"
+  apt-get update -qq && apt-get install -y -qq postgresql-client
+fi
+
+echo "building the node and the benchmark harness"
+mvn -q -DskipTests package
+mvn -q -f benchmarks/pom.xml package
+
+exec java -Xmx2g -cp benchmarks/target/scairelay-bench.jar com.scairelay.bench.Bench --repo=. "$@"

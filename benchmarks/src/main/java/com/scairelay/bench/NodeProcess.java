@@ -1,0 +1,109 @@
+package com.scairelay.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/** A ScaiRelay node (or the no-op ceiling server) as a separate process, with its CPU time, RSS and heap. */
+final class NodeProcess implements AutoCloseable {
+  final Process process;
+  final List<String> lines = new CopyOnWriteArrayList<>();
+
+  NodeProcess(List<String> command, Map<String, String> env, Path log) throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().putAll(env);
+    builder.redirectErrorStream(true);
+    process = builder.start();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+          lines.add(line);
+          Files.writeString(log, line + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        }
+      } catch (IOException ignored) {
+        // the process ended
+      }
+    }, "node-output");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  String awaitLine(String prefix, long timeoutSeconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+    while (System.nanoTime() < deadline) {
+      for (String line : lines) {
+        if (line.startsWith(prefix)) {
+          return line;
+        }
+      }
+      if (!process.isAlive()) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("the process never printed '" + prefix + "':\n" + String.join("\n", lines));
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** User + system CPU time of the process, in seconds (/proc/pid/stat, clock ticks of 1/100 s). */
+  double cpuSeconds() {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid() + "/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+
+  /** Resident set size in MiB. */
+  double rssMiB() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid() + "/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+        }
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // gone
+    }
+    return Double.NaN;
+  }
+
+  /** Heap in use after a full GC, in MiB, as jcmd reports it. */
+  double heapUsedAfterGcMiB() {
+    try {
+      run("jcmd", Long.toString(pid()), "GC.run");
+      String info = run("jcmd", Long.toString(pid()), "GC.heap_info");
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(info);
+      return m.find() ? Long.parseLong(m.group(1)) / 1024.0 : Double.NaN;
+    } catch (IOException | InterruptedException e) {
+      return Double.NaN;
+    }
+  }
+
+  private static String run(String... command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor(60, TimeUnit.SECONDS);
+    return out;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package com.scairelay.bench;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/** The figures of one benchmark run: JSON, a Markdown table and PNG charts, in one folder. */
+final class Report {
+  /** One reported figure, with the target it is held against (null: no target) and a note. */
+  record Figure(String scenario, String measure, double value, String unit, String target, String verdict, String note) {
+  }
+
+  private final JsonObject machine;
+  private final String command;
+  private final List<Figure> figures = new ArrayList<>();
+  private final List<LoadGenerator.Result> runs = new ArrayList<>();
+
+  Report(JsonObject machine, String command) {
+    this.machine = machine;
+    this.command = command;
+  }
+
+  void run(LoadGenerator.Result result) {
+    runs.add(result);
+  }
+
+  void figure(String scenario, String measure, double value, String unit, String target, Boolean met, String note) {
+    String verdict = met == null ? "" : met ? "met" : "not met";
+    figures.add(new Figure(scenario, measure, value, unit, target == null ? "" : target, verdict, note == null ? "" : note));
+    System.out.printf("  => %s / %s: %s %s %s%n", scenario, measure, format(value), unit, verdict.isEmpty() ? "" : "(" + target + ": " + verdict + ")");
+  }
+
+  void write(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    JsonArray figs = new JsonArray();
+    figures.forEach(f -> figs.add(new JsonObject().put("scenario", f.scenario()).put("measure", f.measure())
+        .put("value", Double.isNaN(f.value()) ? null : f.value()).put("unit", f.unit()).put("target", f.target())
+        .put("verdict", f.verdict()).put("note", f.note())));
+    JsonArray rs = new JsonArray();
+    for (LoadGenerator.Result r : runs) {
+      rs.add(new JsonObject().put("name", r.name()).put("offered_rate", r.offeredRate()).put("connections", r.connections())
+          .put("requests", r.requests()).put("ok", r.ok()).put("errors", r.errors()).put("seconds", r.seconds())
+          .put("throughput", r.throughput()).put("p50_ms", r.p50()).put("p90_ms", r.p90()).put("p99_ms", r.p99()).put("max_ms", r.max())
+          .put("answers", new JsonObject(new java.util.HashMap<String, Object>(r.answers())))
+          .put("rate_per_second", new JsonArray(r.ratePerSecond())).put("p99_per_second_ms", new JsonArray(r.p99PerSecond())));
+    }
+    Files.writeString(dir.resolve("results.json"), new JsonObject().put("machine", machine).put("command", command)
+        .put("figures", figs).put("runs", rs).encodePrettily());
+    Files.writeString(dir.resolve("results.md"), markdown());
+    charts(dir);
+  }
+
+  String markdown() {
+    StringBuilder md = new StringBuilder();
+    md.append("# ScaiRelay benchmark run\n\n");
+    md.append("- date: ").append(machine.getString("date")).append('\n');
+    md.append("- machine: ").append(machine.getString("cpu")).append(", ").append(machine.getInteger("cores")).append(" cores, ")
+        .append(machine.getString("memory")).append(", ").append(machine.getString("os")).append('\n');
+    md.append("- java: ").append(machine.getString("java")).append('\n');
+    md.append("- command: `").append(command).append("`\n");
+    md.append("- note: the load generator, the sink and the node share the machine's cores.\n\n");
+    md.append("| scenario | measure | value | target | verdict | note |\n| --- | --- | --- | --- | --- | --- |\n");
+    for (Figure f : figures) {
+      md.append("| ").append(f.scenario()).append(" | ").append(f.measure()).append(" | ").append(format(f.value())).append(' ').append(f.unit())
+          .append(" | ").append(f.target()).append(" | ").append(f.verdict()).append(" | ").append(f.note()).append(" |\n");
+    }
+    md.append("\n## Load runs\n\n| run | offered | connections | ok | errors | throughput/s | p50 ms | p90 ms | p99 ms | max ms |\n")
+        .append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (LoadGenerator.Result r : runs) {
+      md.append(String.format("| %s | %s | %d | %d | %d | %.0f | %.2f | %.2f | %.2f | %.1f |%n", r.name(),
+          r.offeredRate() > 0 ? String.format("%.0f/s", r.offeredRate()) : "max", r.connections(), r.ok(), r.errors(),
+          r.throughput(), r.p50(), r.p90(), r.p99(), r.max()));
+    }
+    md.append("\n![throughput](throughput.png)\n\n![latency](latency.png)\n");
+    return md.toString();
+  }
+
+  private void charts(Path dir) throws IOException {
+    XYChart throughput = new XYChartBuilder().width(1000).height(500).title("Completed requests per second")
+        .xAxisTitle("second of run").yAxisTitle("requests/s").build();
+    for (LoadGenerator.Result r : runs) {
+      if (!r.ratePerSecond().isEmpty()) {
+        List<Integer> x = IntStream.rangeClosed(1, r.ratePerSecond().size()).boxed().toList();
+        throughput.addSeries(r.name(), x, r.ratePerSecond());
+      }
+    }
+    BitmapEncoder.saveBitmap(throughput, dir.resolve("throughput").toString(), BitmapEncoder.BitmapFormat.PNG);
+
+    CategoryChart latency = new CategoryChartBuilder().width(1000).height(500).title("Latency percentiles")
+        .xAxisTitle("run").yAxisTitle("ms (log)").build();
+    latency.getStyler().setYAxisLogarithmic(true);
+    latency.getStyler().setYAxisMin(0.01);
+    latency.getStyler().setXAxisLabelRotation(30);
+    List<String> names = runs.stream().map(LoadGenerator.Result::name).toList();
+    latency.addSeries("p50", names, runs.stream().map(r -> clamp(r.p50())).toList());
+    latency.addSeries("p90", names, runs.stream().map(r -> clamp(r.p90())).toList());
+    latency.addSeries("p99", names, runs.stream().map(r -> clamp(r.p99())).toList());
+    BitmapEncoder.saveBitmap(latency, dir.resolve("latency").toString(), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  private static double clamp(double ms) {
+    return Double.isNaN(ms) || ms < 0.01 ? 0.01 : ms;
+  }
+
+  static String format(double value) {
+    if (Double.isNaN(value)) {
+      return "n/a";
+    }
+    return Math.abs(value) >= 100 ? String.format("%,.0f", value) : String.format("%.2f", value);
+  }
+}

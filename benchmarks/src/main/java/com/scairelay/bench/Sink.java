@@ -1,0 +1,97 @@
+package com.scairelay.bench;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import org.HdrHistogram.Histogram;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+
+/**
+ * The foreign endpoints of the benchmark, one HTTP server on loopback: counts deliveries per path,
+ * measures inbound-to-delivery latency from the {@code seq} the generator put in the content, and
+ * counts arrivals per {@code seq} so a run can prove every event arrived exactly once. A path can be
+ * made faulty (503, or no answer).
+ */
+final class Sink implements AutoCloseable {
+  enum Behaviour { OK, FAIL, HANG }
+
+  final Map<Long, Long> sentAtNanos = new ConcurrentHashMap<>();
+  final Map<Long, Integer> arrivals = new ConcurrentHashMap<>();
+  final Map<String, LongAdder> deliveredByPath = new ConcurrentHashMap<>();
+  final LongAdder delivered = new LongAdder();
+  private Histogram latency = new Histogram(3_600_000_000L, 3);
+  volatile Function<String, Behaviour> behaviour = path -> Behaviour.OK;
+  /** Deliveries of events sent before this (the warm-up) are counted but not timed. */
+  volatile long timeFromNanos;
+  private final HttpServer server;
+
+  Sink(Vertx vertx) {
+    server = vertx.createHttpServer().requestHandler(this::handle).listen(0, "127.0.0.1").await();
+  }
+
+  int port() {
+    return server.actualPort();
+  }
+
+  String url(String path) {
+    return "http://127.0.0.1:" + port() + path;
+  }
+
+  private void handle(HttpServerRequest request) {
+    String path = request.path();
+    Behaviour b = behaviour.apply(path);
+    if (b == Behaviour.HANG) {
+      return;
+    }
+    request.body().onSuccess(body -> {
+      if (b == Behaviour.FAIL) {
+        request.response().setStatusCode(503).end();
+        return;
+      }
+      long now = System.nanoTime();
+      JsonObject content = new JsonObject(body).getJsonObject("content");
+      Long seq = content == null ? null : content.getLong("seq");
+      if (seq != null) {
+        arrivals.merge(seq, 1, Integer::sum);
+        Long sent = sentAtNanos.get(seq);
+        if (sent != null && sent >= timeFromNanos) {
+          synchronized (this) {
+            latency.recordValue(Math.min((now - sent) / 1000, latency.getHighestTrackableValue()));
+          }
+        }
+      }
+      delivered.increment();
+      deliveredByPath.computeIfAbsent(path, p -> new LongAdder()).increment();
+      request.response().setStatusCode(200).end();
+    });
+  }
+
+  /** Forgets what was counted; the next phase starts from zero. */
+  synchronized void reset() {
+    sentAtNanos.clear();
+    arrivals.clear();
+    deliveredByPath.clear();
+    delivered.reset();
+    latency = new Histogram(3_600_000_000L, 3);
+    behaviour = path -> Behaviour.OK;
+  }
+
+  synchronized Histogram latency() {
+    return latency.copy();
+  }
+
+  long deliveredTo(String path) {
+    LongAdder count = deliveredByPath.get(path);
+    return count == null ? 0 : count.sum();
+  }
+
+  @Override
+  public void close() {
+    server.close().await();
+  }
+}
