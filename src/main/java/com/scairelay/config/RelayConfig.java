@@ -37,6 +37,7 @@ public record RelayConfig(
     int eventLogMaxBatch,
     int eventLogWindowMs,
     int eventLogMaxPending,
+    int eventLogMaxInFlight,
     Duration bridgeCacheTtl,
     Delivery delivery,
     Outbound outbound) {
@@ -51,6 +52,7 @@ public record RelayConfig(
       Duration retryWindow,
       int rateLimitRetries,
       int defaultMaxInFlight,
+      int prefetch,
       int resultBatchMax,
       int breakerMaxFailures,
       Duration breakerReset) {
@@ -100,6 +102,7 @@ public record RelayConfig(
         s.integer("eventlog.max_batch", 1, 10_000),
         s.integer("eventlog.window_ms", 0, 1_000),
         s.integer("eventlog.max_pending", 1, 10_000_000),
+        s.integer("eventlog.max_in_flight", 1, 64),
         Duration.ofSeconds(s.integer("bridges.cache_ttl_seconds", 1, 86_400)),
         new Delivery(
             Duration.ofSeconds(s.integer("deliveries.lease_seconds", 1, 3_600)),
@@ -110,6 +113,7 @@ public record RelayConfig(
             Duration.ofSeconds(s.integer("deliveries.retry_window_seconds", 1, 30 * 86_400)),
             s.integer("deliveries.rate_limit_retries", 0, 1_000),
             s.integer("deliveries.max_in_flight", 1, 1_000),
+            s.integer("deliveries.prefetch", 1, 1_000),
             s.integer("deliveries.result_batch_max", 1, 10_000),
             s.integer("deliveries.breaker_max_failures", 1, 1_000),
             Duration.ofMillis(s.integer("deliveries.breaker_reset_ms", 1, 3_600_000))),

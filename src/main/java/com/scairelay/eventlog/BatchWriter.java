@@ -52,7 +52,10 @@ final class BatchWriter {
         display_name = coalesce(excluded.display_name, p.display_name),
         avatar_url = coalesce(excluded.avatar_url, p.avatar_url),
         updated_at = excluded.updated_at
-      RETURNING id, room_id, fqid, display_name""";
+      RETURNING id, room_id, fqid, display_name, avatar_url""";
+  private static final String FIND_SENDERS = """
+      SELECT id, room_id, fqid, display_name, avatar_url FROM participants
+      WHERE (room_id, fqid) IN (SELECT * FROM unnest($1::text[], $2::text[]))""";
   private static final String FIND_REFERENCES = """
       SELECT DISTINCT ON (origin_bridge_id, external_id) origin_bridge_id, external_id, id FROM events
       WHERE (origin_bridge_id, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
@@ -195,6 +198,10 @@ final class BatchWriter {
     });
   }
 
+  /**
+   * Finds the senders' participants and writes only those that are new or whose name or avatar
+   * changed: a busy sender costs an index lookup, not a row update per batch.
+   */
   private Future<List<Item>> upsertSenders(SqlConnection conn, List<Item> items, Instant now) {
     Map<String, Item> lastBySender = new LinkedHashMap<>();
     for (Item item : items) {
@@ -207,6 +214,36 @@ final class BatchWriter {
     }
     List<Item> senders = new ArrayList<>(lastBySender.values());
     senders.sort(Comparator.comparing(BatchWriter::senderKey));
+    Tuple keys = Tuple.tuple(List.of(column(senders, i -> i.write.roomId()), column(senders, i -> i.write.sender().fqid())));
+    return conn.preparedQuery(FIND_SENDERS).execute(keys).compose(found -> {
+      Map<String, Row> known = new HashMap<>();
+      found.forEach(row -> known.put(row.getString("room_id") + "\u0000" + row.getString("fqid"), row));
+      List<Item> changed = senders.stream().filter(i -> needsWrite(i.write.sender(), known.get(senderKey(i)))).toList();
+      Future<Void> written = changed.isEmpty() ? Future.succeededFuture() : writeSenders(conn, changed, now)
+          .map(rows -> {
+            rows.forEach(row -> known.put(row.getString("room_id") + "\u0000" + row.getString("fqid"), row));
+            return null;
+          });
+      return written.map(v -> {
+        for (Item item : items) {
+          if (item.isNew()) {
+            Row row = known.get(senderKey(item));
+            item.senderId = row.getString("id");
+            item.senderDisplayName = row.getString("display_name");
+          }
+        }
+        return items;
+      });
+    });
+  }
+
+  private static boolean needsWrite(Sender sender, Row stored) {
+    return stored == null
+        || (sender.displayName() != null && !sender.displayName().equals(stored.getString("display_name")))
+        || (sender.avatarUrl() != null && !sender.avatarUrl().equals(stored.getString("avatar_url")));
+  }
+
+  private Future<List<Row>> writeSenders(SqlConnection conn, List<Item> senders, Instant now) {
     Tuple rows = Tuple.of(
         column(senders, i -> Ids.newId("pt")),
         column(senders, i -> i.write.roomId()),
@@ -218,18 +255,9 @@ final class BatchWriter {
         column(senders, i -> i.write.sender().avatarUrl()));
     rows.addValue(utc(now));
     return conn.preparedQuery(UPSERT_SENDERS).execute(rows).map(result -> {
-      Map<String, Row> byKey = new HashMap<>();
-      for (Row row : result) {
-        byKey.put(row.getString("room_id") + "\u0000" + row.getString("fqid"), row);
-      }
-      for (Item item : items) {
-        if (item.isNew()) {
-          Row row = byKey.get(senderKey(item));
-          item.senderId = row.getString("id");
-          item.senderDisplayName = row.getString("display_name");
-        }
-      }
-      return items;
+      List<Row> out = new ArrayList<>();
+      result.forEach(out::add);
+      return out;
     });
   }
 

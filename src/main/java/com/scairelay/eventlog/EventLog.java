@@ -46,10 +46,13 @@ public final class EventLog {
   private final int maxBatch;
   private final long windowMs;
   private final int maxPending;
+  private final int maxInFlight;
   private final ArrayDeque<BatchWriter.Item> pending = new ArrayDeque<>();
   private boolean flushScheduled;
+  private int inFlight;
 
-  public EventLog(Vertx vertx, Pool pool, Clock clock, Stats stats, Duration dedupeWindow, int maxBatch, int windowMs, int maxPending) {
+  public EventLog(Vertx vertx, Pool pool, Clock clock, Stats stats, Duration dedupeWindow, int maxBatch, int windowMs, int maxPending,
+                  int maxInFlight) {
     this.vertx = vertx;
     this.writer = new BatchWriter(pool, dedupeWindow);
     this.clock = clock;
@@ -57,6 +60,7 @@ public final class EventLog {
     this.maxBatch = maxBatch;
     this.windowMs = windowMs;
     this.maxPending = maxPending;
+    this.maxInFlight = maxInFlight;
   }
 
   public Future<Appended> append(EventWrite write) {
@@ -66,6 +70,9 @@ public final class EventLog {
     }
     Promise<Appended> promise = Promise.promise();
     pending.add(new BatchWriter.Item(write, promise));
+    if (inFlight >= maxInFlight) {
+      return promise.future();
+    }
     if (pending.size() >= maxBatch) {
       flush();
     } else if (!flushScheduled) {
@@ -79,9 +86,14 @@ public final class EventLog {
     return promise.future();
   }
 
+  /**
+   * Writes what is pending, at most {@code maxInFlight} batches at a time: while batches are being
+   * committed, new appends wait and form the next, larger batch (group commit), so under load each
+   * commit carries more events instead of more commits queueing for the same rows.
+   */
   private void flush() {
     flushScheduled = false;
-    while (!pending.isEmpty()) {
+    while (!pending.isEmpty() && inFlight < maxInFlight) {
       List<BatchWriter.Item> batch = new ArrayList<>(Math.min(maxBatch, pending.size()));
       while (batch.size() < maxBatch && !pending.isEmpty()) {
         batch.add(pending.poll());
@@ -92,6 +104,7 @@ public final class EventLog {
 
   private void writeBatch(List<BatchWriter.Item> batch) {
     stats.batches.increment();
+    inFlight++;
     writer.write(batch, clock.instant())
         .onSuccess(written -> {
           stats.events.add(written.events().size());
@@ -108,6 +121,10 @@ public final class EventLog {
           ProblemException problem = new ProblemException(503, "Service Unavailable",
               "the event could not be stored; nothing was kept, try again", Map.of("Retry-After", "1"));
           batch.forEach(item -> item.promise.tryFail(problem));
+        })
+        .onComplete(ar -> {
+          inFlight--;
+          flush();
         });
   }
 }

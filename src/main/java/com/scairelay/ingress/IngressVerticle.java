@@ -35,7 +35,8 @@ public final class IngressVerticle extends VerticleBase {
   public Future<?> start() {
     RelayConfig config = services.config();
     EventLog eventLog = new EventLog(vertx, services.pool(), services.clock(), services.eventLogStats(),
-        config.dedupeWindow(), config.eventLogMaxBatch(), config.eventLogWindowMs(), config.eventLogMaxPending());
+        config.dedupeWindow(), config.eventLogMaxBatch(), config.eventLogWindowMs(), config.eventLogMaxPending(),
+        config.eventLogMaxInFlight());
     Router router = Router.router(vertx);
     router.route().handler(RequestIds::assign);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxBodyBytes());

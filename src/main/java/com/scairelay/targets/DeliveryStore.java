@@ -39,7 +39,7 @@ public final class DeliveryStore {
       RETURNING d.id, d.event_id, d.attempts, d.rate_limited, d.first_failed_at,
                 e.content, e.thread_id, e.reply_to, e.created_at, p.fqid, p.display_name""";
   private static final String RELEASE = """
-      UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2""";
+      UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ANY($1) AND lease_owner = $2""";
   private static final String DUE_TARGETS = """
       SELECT DISTINCT d.target_id FROM deliveries d JOIN bridges b ON b.id = d.target_id
       WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)
@@ -109,9 +109,9 @@ public final class DeliveryStore {
     });
   }
 
-  /** Gives a lease back without an attempt (the breaker refused the call). */
-  Future<Void> release(long id, String node) {
-    return pool.preparedQuery(RELEASE).execute(Tuple.of(id, node)).mapEmpty();
+  /** Gives leases back without an attempt (not sent: the breaker refused, a retry or a pause holds the queue). */
+  Future<Void> release(List<Long> ids, String node) {
+    return pool.preparedQuery(RELEASE).execute(Tuple.of(ids.toArray(Long[]::new), node)).mapEmpty();
   }
 
   /** Targets with deliveries due now that nobody holds, for the sweep. */

@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -43,7 +44,9 @@ final class TargetQueue {
   private final String targetId;
   private final TargetQueues queues;
   private final CircuitBreaker breaker;
+  private final ArrayDeque<Claimed> ready = new ArrayDeque<>();
   private int inFlight;
+  private int writing;
   private boolean claiming;
   private boolean wakeAgain;
   private long timerId = -1;
@@ -89,7 +92,8 @@ final class TargetQueue {
   }
 
   boolean isIdle() {
-    return inFlight == 0 && !claiming && timerId == -1 && breaker.state() == CircuitBreakerState.CLOSED;
+    return inFlight == 0 && writing == 0 && ready.isEmpty() && !claiming && timerId == -1
+        && breaker.state() == CircuitBreakerState.CLOSED;
   }
 
   void close() {
@@ -97,10 +101,15 @@ final class TargetQueue {
     breaker.close();
   }
 
+  /**
+   * Sends what is already claimed, or claims the next due rows of the queue, in order, up to
+   * {@code deliveries.prefetch} ahead of the {@code max_in_flight} being sent: the next message goes
+   * out as soon as the previous one is answered, while its result is still being written.
+   */
   private Future<Void> claimFor(Optional<Bridge> found) {
     if (found.isEmpty() || found.get().paused() || !found.get().direction().sendsOutbound()) {
       cancelTimer();
-      return Future.succeededFuture();
+      return releaseReady();
     }
     Bridge bridge = found.get();
     CircuitBreakerState state = breaker.state();
@@ -108,12 +117,17 @@ final class TargetQueue {
     if (state == CircuitBreakerState.OPEN || inFlight >= slots) {
       return Future.succeededFuture();
     }
+    if (!ready.isEmpty()) {
+      sendReady(bridge, slots);
+      return Future.succeededFuture();
+    }
     Instant now = queues.clock().instant();
-    return queues.store().head(targetId, bridge.maxInFlight()).compose(head -> {
+    int prefetch = Math.max(slots, queues.settings().prefetch());
+    return queues.store().head(targetId, prefetch + inFlight + writing).compose(head -> {
       List<Long> ids = new ArrayList<>();
       Instant wait = null;
       for (DeliveryStore.Head row : head) {
-        if (inFlight + ids.size() >= slots) {
+        if (ids.size() >= prefetch) {
           break;
         }
         if (row.leasedBy(queues.node(), now)) {
@@ -137,10 +151,27 @@ final class TargetQueue {
       cancelTimer();
       Instant leaseUntil = now.plus(queues.settings().lease());
       return queues.store().claim(ids, queues.node(), now, leaseUntil).map(claimed -> {
-        claimed.forEach(delivery -> send(bridge, delivery));
+        ready.addAll(claimed);
+        sendReady(bridge, slots);
         return null;
       });
     });
+  }
+
+  private void sendReady(Bridge bridge, int slots) {
+    while (inFlight < slots && !ready.isEmpty()) {
+      send(bridge, ready.poll());
+    }
+  }
+
+  /** Gives back the leases of claimed rows not sent yet: a retry or a pause holds the queue. */
+  private Future<Void> releaseReady() {
+    if (ready.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<Long> ids = ready.stream().map(Claimed::id).toList();
+    ready.clear();
+    return queues.store().release(ids, queues.node());
   }
 
   private void send(Bridge bridge, Claimed delivery) {
@@ -154,7 +185,7 @@ final class TargetQueue {
         .onFailure(err -> {
           // The breaker refused the call: no attempt was made, give the lease back.
           inFlight--;
-          queues.store().release(delivery.id(), queues.node()).onComplete(v -> wake());
+          queues.store().release(List.of(delivery.id()), queues.node()).onComplete(v -> wake());
         });
   }
 
@@ -186,14 +217,24 @@ final class TargetQueue {
     Decision decision = queues.policy().decide(result, attempts, delivery.rateLimited(), firstFailedAt, now);
     boolean alert = decision.unreachable() && !alerted;
     alerted |= decision.unreachable();
-    var written = new ResultWriter.Result(targetId, delivery, result, decision, attempts, rateLimited, firstFailedAt, attemptedAt, alert);
-    queues.writer().write(written)
+    boolean queueMovesOn = decision.kind() != Decision.Kind.RETRY;
+    writing++;
+    queues.writer().write(new ResultWriter.Result(targetId, delivery, result, decision, attempts, rateLimited, firstFailedAt, attemptedAt, alert))
         .onFailure(err -> log.warn("target {}: the result of delivery {} was not written, its lease will expire and it is sent again: {}",
             targetId, delivery.id(), err.toString()))
         .onComplete(ar -> {
-          inFlight--;
+          writing--;
+          if (!queueMovesOn) {
+            inFlight--;
+          }
           wake();
         });
+    if (queueMovesOn) {
+      inFlight--;
+      wake();
+    } else {
+      releaseReady();
+    }
   }
 
   private void armTimer(Instant at, Instant now) {

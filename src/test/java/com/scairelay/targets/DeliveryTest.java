@@ -247,6 +247,22 @@ class DeliveryTest {
   }
 
   @Test
+  void aRetryHoldsBackTheMessagesBehindIt() {
+    sink.answer(path, r -> r.index() == 0 ? Answer.status(503) : Answer.status(200));
+    List<String> sent = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      sent.add(inbound("h-" + i, "m" + i));
+    }
+    await().atMost(10, TimeUnit.SECONDS).until(() -> sink.received(path).size() == 1);
+    stillAfter(300, () -> assertThat(sink.received(path)).as("nothing overtakes the message waiting for its retry").hasSize(1));
+
+    advanceUntil(Duration.ofSeconds(3), () -> sink.delivered(path).size() == 6);
+
+    assertThat(sink.delivered(path)).containsExactlyElementsOf(sent);
+    assertThat(sink.received(path).get(0).eventId()).isEqualTo(sent.get(0));
+  }
+
+  @Test
   void aSlowEndpointDoesNotDelayAnother() {
     String slowPath = path + "-slow";
     sink.answer(slowPath, r -> Answer.never());

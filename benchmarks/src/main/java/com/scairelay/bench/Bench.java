@@ -266,7 +266,7 @@ public final class Bench {
     }
     long start = System.nanoTime();
     int n = sources.size();
-    LoadGenerator.Result posts = measure(node, () -> generator().closedLoop("many-activate-" + n, connections, Duration.ofDays(1), seq -> seq < n
+    LoadGenerator.Result posts = measure(node, () -> new LoadGenerator(vertx, nodePort, Duration.ZERO).closedLoop("many-activate-" + n, connections, Duration.ofDays(1), seq -> seq < n
         ? inboundRequests(sources, "many").apply(seq) : null));
     double drained = awaitDeliveries(posts.okIncludingWarmup(), Duration.ofSeconds(180));
     double heap = node.heapUsedAfterGcMiB();
