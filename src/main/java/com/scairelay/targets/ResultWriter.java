@@ -55,6 +55,7 @@ final class ResultWriter {
   private final int maxBatch;
   private List<Pending> pending = new ArrayList<>();
   private boolean scheduled;
+  private boolean writing;
 
   ResultWriter(Vertx vertx, Pool pool, AuditLog audit, String node, int maxBatch) {
     this.vertx = vertx;
@@ -67,6 +68,9 @@ final class ResultWriter {
   Future<Void> write(Result result) {
     Promise<Void> done = Promise.promise();
     pending.add(new Pending(result, done));
+    if (writing) {
+      return done.future();
+    }
     if (pending.size() >= maxBatch) {
       flush();
     } else if (!scheduled) {
@@ -76,16 +80,22 @@ final class ResultWriter {
     return done.future();
   }
 
+  /** One transaction at a time: results that arrive while it commits form the next batch (group commit). */
   private void flush() {
     scheduled = false;
-    if (pending.isEmpty()) {
+    if (pending.isEmpty() || writing) {
       return;
     }
-    List<Pending> batch = pending;
-    pending = new ArrayList<>();
+    List<Pending> batch = pending.size() <= maxBatch ? pending : new ArrayList<>(pending.subList(0, maxBatch));
+    pending = pending.size() <= maxBatch ? new ArrayList<>() : new ArrayList<>(pending.subList(maxBatch, pending.size()));
     List<Result> results = batch.stream().map(Pending::result).toList();
+    writing = true;
     pool.withTransaction(conn -> update(conn, results).compose(v -> logAttempts(conn, results)).compose(v -> auditFailures(conn, results)))
-        .onComplete(ar -> batch.forEach(p -> p.done().handle(ar)));
+        .onComplete(ar -> {
+          writing = false;
+          batch.forEach(p -> p.done().handle(ar));
+          flush();
+        });
   }
 
   private Future<Void> update(SqlConnection conn, List<Result> results) {

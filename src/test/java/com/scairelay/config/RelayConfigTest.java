@@ -52,7 +52,7 @@ class RelayConfigTest {
     RelayConfig config = RelayConfig.load(Map.of("RELAY_CONFIG", file.toString(), "RELAY_HTTP_HOST", "::1"));
     assertThat(config.httpPort()).isEqualTo(7070);
     assertThat(config.httpHost()).isEqualTo("::1");
-    assertThat(config.pgPoolSize()).isEqualTo(8);
+    assertThat(config.pgPoolSize()).isEqualTo(16);
   }
 
   @Test
