@@ -48,9 +48,9 @@ public final class Bench {
     this.repo = Path.of(opts.getOrDefault("repo", ".")).toAbsolutePath().normalize();
     this.work = repo.resolve("benchmarks/work");
     Files.createDirectories(work);
-    this.duration = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("duration", "10")));
+    this.duration = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("duration", "8")));
     this.connections = Integer.parseInt(opts.getOrDefault("connections", "128"));
-    this.warmup = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("warmup", "5")));
+    this.warmup = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("warmup", "4")));
     this.report = new Report(Machine.describe(), command);
   }
 
@@ -128,7 +128,7 @@ public final class Bench {
         Map.of(), work.resolve("noop.log"))) {
       noop.awaitLine("noop server listening", 60);
       // The first run of the generator also warms up its own JIT: give it longer.
-      Duration generatorWarmup = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("ceiling-warmup", "15")));
+      Duration generatorWarmup = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("ceiling-warmup", "12")));
       LoadGenerator.Result r = measure(noop, () -> new LoadGenerator(vertx, port, generatorWarmup).closedLoop("http-ceiling", connections, duration,
           inboundRequests(List.<String[]>of(new String[] {"brg_ceiling", secret}), "ceiling")));
       httpCeiling = r.throughput();
@@ -144,7 +144,7 @@ public final class Bench {
       report.figure("ceilings", "PostgreSQL ceiling", Double.NaN, "", null, null, "skipped: not on the embedded PostgreSQL");
       return;
     }
-    pgCeiling = new PgCeiling(port, work).measure(List.of(1, 64, 256), Integer.parseInt(opts.getOrDefault("pg-seconds", "8")), 4);
+    pgCeiling = new PgCeiling(port, work).measure(List.of(1, 64, 256), Integer.parseInt(opts.getOrDefault("pg-seconds", "5")), 4);
     pgCeiling.forEach((batch, rate) -> report.figure("ceilings", "PostgreSQL ceiling, " + batch + " per transaction", rate,
         "write sets/s", null, null, "dedupe + event + outbox row"));
   }
@@ -156,7 +156,7 @@ public final class Bench {
     String room = admin.room("inbound").getString("room_id");
     JsonObject one = admin.bridge(room, "inbound", null);
     List<String[]> single = List.<String[]>of(new String[] {one.getString("bridge_id"), one.getString("shared_secret")});
-    Duration nodeWarmup = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("node-warmup", "20")));
+    Duration nodeWarmup = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("node-warmup", "15")));
     System.out.println("  warming up the node's JIT for " + nodeWarmup.toSeconds() + " s (not measured)");
     new LoadGenerator(vertx, nodePort, nodeWarmup).closedLoop("node-warm-up", connections, Duration.ofSeconds(1), inboundRequests(single, "warm"));
     LoadGenerator.Result max = measure(node, () -> generator().closedLoop("inbound-1-bridge-max", connections, duration, inboundRequests(single, "one")));
@@ -193,7 +193,7 @@ public final class Bench {
       long start = System.nanoTime();
       LoadGenerator.Result max = measure(node, () -> generator().closedLoop("e2e-" + pairs + "-pairs-max", connections, duration,
           inboundRequests(sources, "e2e" + pairs)));
-      double drained = awaitDeliveries(max.okIncludingWarmup(), Duration.ofSeconds(120));
+      double drained = awaitDeliveries(max.okIncludingWarmup(), drainLimit());
       double seconds = (drained - start) / 1e9;
       double deliveredPerSecond = sink.delivered.sum() / seconds;
       report.figure("e2e", pairs + " bridge pair(s), delivered/s at max inbound", deliveredPerSecond, "deliveries/s", ">= 15,000",
@@ -206,7 +206,7 @@ public final class Bench {
       double rate = Double.parseDouble(opts.getOrDefault("e2e-rate", "5000"));
       LoadGenerator.Result fixed = measure(node, () -> generator().openLoop("e2e-" + pairs + "-pairs-" + (int) rate, rate, 20_000, duration,
           inboundRequests(sources, "e2e-fixed" + pairs)));
-      awaitDeliveries(fixed.okIncludingWarmup(), Duration.ofSeconds(120));
+      awaitDeliveries(fixed.okIncludingWarmup(), drainLimit());
       Histogram latency = sink.latency();
       double p99 = latency.getValueAtPercentile(99) / 1000.0;
       report.figure("e2e", String.format("%d pair(s), p99 inbound-to-delivery at %.0f/s offered", pairs, rate), p99, "ms", "< 100 ms", p99 < 100,
@@ -237,7 +237,7 @@ public final class Bench {
       return new LoadGenerator.Request("/v1/rooms/" + rooms.get((int) (seq % rooms.size())) + "/events",
           Map.of("Authorization", "Bearer " + token, "Content-Type", "application/json"), body);
     }));
-    double drained = awaitDeliveries(max.okIncludingWarmup() * 10, Duration.ofSeconds(180));
+    double drained = awaitDeliveries(max.okIncludingWarmup() * 10, drainLimit());
     double seconds = (drained - start) / 1e9;
     report.figure("fanout", "native events acked/s (10 bridges per room)", max.throughput(), "acks/s", null, null, null);
     report.figure("fanout", "deliveries/s", sink.delivered.sum() / seconds, "deliveries/s", null, null,
@@ -245,8 +245,8 @@ public final class Bench {
   }
 
   private void manyTargets() throws Exception {
-    int bridges = Integer.parseInt(opts.getOrDefault("bridges", "100000"));
-    int active = Integer.parseInt(opts.getOrDefault("active", "10000"));
+    int bridges = Integer.parseInt(opts.getOrDefault("bridges", "20000"));
+    int active = Integer.parseInt(opts.getOrDefault("active", "2000"));
     System.out.printf("== many targets: %,d bridges defined, %,d active%n", bridges, active);
     sink.reset();
     int rooms = bridges / 2;
@@ -268,7 +268,7 @@ public final class Bench {
     int n = sources.size();
     LoadGenerator.Result posts = measure(node, () -> new LoadGenerator(vertx, nodePort, Duration.ZERO).closedLoop("many-activate-" + n, connections, Duration.ofDays(1), seq -> seq < n
         ? inboundRequests(sources, "many").apply(seq) : null));
-    double drained = awaitDeliveries(posts.okIncludingWarmup(), Duration.ofSeconds(180));
+    double drained = awaitDeliveries(posts.okIncludingWarmup(), drainLimit());
     double heap = node.heapUsedAfterGcMiB();
     report.figure("many", "node heap after GC, after " + n + " targets were active", heap, "MiB", "< 512 MiB", heap < 512,
         String.format("RSS %.0f MiB; %d deliveries to %d targets in %.1f s", node.rssMiB(), sink.delivered.sum(), n, (drained - start) / 1e9));
@@ -300,7 +300,7 @@ public final class Bench {
       String name = phase == 0 ? "faulty-baseline" : "faulty-10pct";
       LoadGenerator.Result r = measure(node, () -> generator().closedLoop(name, connections, duration, inboundRequests(sources, name)));
       long healthyExpected = r.okIncludingWarmup() * 90 / 100;
-      double drained = awaitHealthy(healthyExpected, Duration.ofSeconds(120));
+      double drained = awaitHealthy(healthyExpected, drainLimit());
       long healthy = 0;
       for (int i = 10; i < targets; i++) {
         healthy += sink.deliveredTo("/faulty/" + i);
@@ -369,12 +369,23 @@ public final class Bench {
   /** Runs the load and reports the CPU (in cores) and RSS of {@code process} while it ran. */
   private LoadGenerator.Result measure(NodeProcess process, Load load) throws Exception {
     double cpuBefore = process.cpuSeconds();
+    double pgBefore = NodeProcess.postgresCpuSeconds();
+    double selfBefore = selfCpuSeconds();
     long started = System.nanoTime();
     LoadGenerator.Result result = load.run();
-    double cores = (process.cpuSeconds() - cpuBefore) / ((System.nanoTime() - started) / 1e9);
+    double seconds = (System.nanoTime() - started) / 1e9;
+    double cores = (process.cpuSeconds() - cpuBefore) / seconds;
+    double pgCores = (NodeProcess.postgresCpuSeconds() - pgBefore) / seconds;
+    double harnessCores = (selfCpuSeconds() - selfBefore) / seconds;
     report.run(result);
-    report.figure("resources", result.name() + ": server CPU", cores, "cores", null, null, String.format("RSS %.0f MiB", process.rssMiB()));
+    report.figure("resources", result.name() + ": server CPU", cores, "cores", null, null,
+        String.format("RSS %.0f MiB; PostgreSQL %.2f cores; generator and sink %.2f cores", process.rssMiB(), pgCores, harnessCores));
     return result;
+  }
+
+  /** How long a scenario waits for the deliveries of its load to arrive before it reports what did. */
+  private Duration drainLimit() {
+    return Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("drain-seconds", "45")));
   }
 
   private double awaitDeliveries(long expected, Duration timeout) throws InterruptedException {
@@ -422,6 +433,11 @@ public final class Bench {
     boolean exact = distinct == acked && total == distinct;
     report.figure("e2e", what + ": every acked event arrived exactly once", exact ? 1 : 0, exact ? "yes" : "NO", null, null,
         String.format("%d acked, %d distinct arrived, %d duplicates", acked, distinct, total - distinct));
+  }
+
+  private static double selfCpuSeconds() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime() / 1e9;
   }
 
   private static String ratio(double value, Double ceiling, String name) {

@@ -66,6 +66,28 @@ final class NodeProcess implements AutoCloseable {
     }
   }
 
+  /** CPU seconds used so far by every PostgreSQL process of the machine (the server under test shares it). */
+  static double postgresCpuSeconds() {
+    double total = 0;
+    java.io.File[] procs = new java.io.File("/proc").listFiles((dir, name) -> name.chars().allMatch(Character::isDigit));
+    if (procs == null) {
+      return Double.NaN;
+    }
+    for (java.io.File proc : procs) {
+      try {
+        String stat = Files.readString(proc.toPath().resolve("stat"));
+        String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (comm.startsWith("postgres")) {
+          String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          total += (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+        }
+      } catch (IOException | RuntimeException ignored) {
+        // the process ended meanwhile
+      }
+    }
+    return total;
+  }
+
   /** Resident set size in MiB. */
   double rssMiB() {
     try {
@@ -85,8 +107,18 @@ final class NodeProcess implements AutoCloseable {
     try {
       run("jcmd", Long.toString(pid()), "GC.run");
       String info = run("jcmd", Long.toString(pid()), "GC.heap_info");
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(info);
-      return m.find() ? Long.parseLong(m.group(1)) / 1024.0 : Double.NaN;
+      // One line per heap space ("PSYoungGen total …K, used …K", "ParOldGen …", "garbage-first heap …");
+      // Metaspace and class space are not heap.
+      long usedKiB = 0;
+      boolean found = false;
+      for (String line : info.split("\n")) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(line);
+        if (!line.contains("Metaspace") && !line.contains("class space") && m.find()) {
+          usedKiB += Long.parseLong(m.group(1));
+          found = true;
+        }
+      }
+      return found ? usedKiB / 1024.0 : Double.NaN;
     } catch (IOException | InterruptedException e) {
       return Double.NaN;
     }
