@@ -16,6 +16,7 @@ import com.scairelay.targets.DeliveryStore;
 import com.scairelay.targets.TargetQueues;
 import com.scairelay.transport.CustomTransport;
 import com.scairelay.transport.OutboundGuard;
+import com.scairelay.webhooks.WebhookStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -63,12 +64,14 @@ public final class RelayNode {
         .using(vertx)
         .build();
     AuditLog audit = new AuditLog(pool, setup.clock());
-    BridgeStore bridges = new BridgeStore(pool, new SecretBox(setup.masterKey()), audit);
+    SecretBox secrets = new SecretBox(setup.masterKey());
+    BridgeStore bridges = new BridgeStore(pool, secrets, audit);
     Services services = new Services(config, setup.clock(), pool, new AccessGuard(setup.adminToken()), audit,
         new FailureAuditLimiter(config.signatureFailureAuditsPerMinute()), bridges,
         new BridgeRegistry(vertx, bridges, config.bridgeCacheTtl()), new BridgeCounters(pool), new RoomStore(pool),
         new EventLog.Stats(), new DeliveryStore(pool),
-        new OutboundGuard(config.outbound().allowLoopback(), config.outbound().allowPrivateNetworks()));
+        new OutboundGuard(config.outbound().allowLoopback(), config.outbound().allowPrivateNetworks()),
+        new WebhookStore(pool, secrets, audit));
     RelayNode node = new RelayNode(vertx, services, Ids.newId("node"));
     return node.deploy().map(node);
   }

@@ -11,6 +11,7 @@ import com.scairelay.eventlog.EventLog;
 import com.scairelay.rooms.RoomStore;
 import com.scairelay.targets.DeliveryStore;
 import com.scairelay.transport.OutboundGuard;
+import com.scairelay.webhooks.WebhookStore;
 import io.vertx.sqlclient.Pool;
 
 import java.time.Clock;
@@ -29,5 +30,6 @@ public record Services(
     RoomStore rooms,
     EventLog.Stats eventLogStats,
     DeliveryStore deliveries,
-    OutboundGuard outboundGuard) {
+    OutboundGuard outboundGuard,
+    WebhookStore webhooks) {
 }

@@ -7,12 +7,15 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /** Writes audit events (in the caller's transaction when given one) and reads them back in pages. */
 public final class AuditLog {
@@ -49,6 +52,16 @@ public final class AuditLog {
 
   public Future<Void> record(AuditEvent e) {
     return record(pool, e);
+  }
+
+  /**
+   * Runs one change in a transaction and records its audit event in the same transaction, only when
+   * the change touched a row. Answers whether it did.
+   */
+  public Future<Boolean> changing(AuditEvent event, Function<SqlConnection, Future<RowSet<Row>>> change) {
+    return pool.withTransaction(conn -> change.apply(conn).compose(rows -> rows.rowCount() == 0
+        ? Future.succeededFuture(false)
+        : record(conn, event).map(true)));
   }
 
   /** Events oldest first after the event id {@code after} (null: from the start), optionally filtered. */

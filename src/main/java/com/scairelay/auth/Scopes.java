@@ -8,12 +8,14 @@ public final class Scopes {
   public static final String BRIDGES_WRITE = "bridges:write";
   public static final String ROOMS_READ = "rooms:read";
   public static final String ROOMS_WRITE = "rooms:write";
+  public static final String WEBHOOKS_READ = "webhooks:read";
+  public static final String WEBHOOKS_WRITE = "webhooks:write";
   public static final String AUDIT_READ = "audit:read";
   public static final String ADMIN_READ = "admin:read";
   public static final String ADMIN_WRITE = "admin:write";
 
   public static final Set<String> ALL = Set.of(
-      BRIDGES_READ, BRIDGES_WRITE, ROOMS_READ, ROOMS_WRITE, AUDIT_READ, ADMIN_READ, ADMIN_WRITE);
+      BRIDGES_READ, BRIDGES_WRITE, ROOMS_READ, ROOMS_WRITE, WEBHOOKS_READ, WEBHOOKS_WRITE, AUDIT_READ, ADMIN_READ, ADMIN_WRITE);
 
   private Scopes() {
   }

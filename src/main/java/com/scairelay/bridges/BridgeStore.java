@@ -119,11 +119,8 @@ public final class BridgeStore {
         new JsonObject().put("bridge_id", bridgeId).put("cancelled", cancelled.rowCount()).put("event_ids", events));
   }
 
-  /** Runs one change and records its audit event in the same transaction, only when a row changed. */
   private Future<Boolean> changing(AuditEvent event, Function<SqlConnection, Future<RowSet<Row>>> change) {
-    return pool.withTransaction(conn -> change.apply(conn).compose(rows -> rows.rowCount() == 0
-        ? Future.succeededFuture(false)
-        : audit.record(conn, event).map(true)));
+    return audit.changing(event, change);
   }
 
   private Bridge fromRow(Row row) {

@@ -39,6 +39,7 @@ public record RelayConfig(
     int eventLogMaxPending,
     int eventLogMaxInFlight,
     Duration bridgeCacheTtl,
+    Duration webhookSecretGrace,
     Delivery delivery,
     Outbound outbound) {
 
@@ -104,6 +105,7 @@ public record RelayConfig(
         s.integer("eventlog.max_pending", 1, 10_000_000),
         s.integer("eventlog.max_in_flight", 1, 64),
         Duration.ofSeconds(s.integer("bridges.cache_ttl_seconds", 1, 86_400)),
+        Duration.ofSeconds(s.integer("webhooks.secret_grace_seconds", 0, 30 * 86_400)),
         new Delivery(
             Duration.ofSeconds(s.integer("deliveries.lease_seconds", 1, 3_600)),
             Duration.ofMillis(s.integer("deliveries.sweep_interval_ms", 10, 600_000)),

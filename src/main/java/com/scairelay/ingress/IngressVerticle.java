@@ -7,6 +7,7 @@ import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.rooms.RoomRoutes;
 import com.scairelay.targets.DeliveryRoutes;
+import com.scairelay.webhooks.WebhookRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
@@ -53,6 +54,7 @@ public final class IngressVerticle extends VerticleBase {
     new RoomRoutes(services, eventLog).mount(router);
     new AuditRoutes(services).mount(router);
     new DeliveryRoutes(services).mount(router);
+    new WebhookRoutes(services).mount(router);
     ProblemHandler problems = new ProblemHandler();
     router.route().failureHandler(problems);
     router.errorHandler(404, problems);

@@ -1,0 +1,110 @@
+package com.scairelay.webhooks;
+
+import com.scairelay.audit.AuditEvent;
+import com.scairelay.audit.AuditLog;
+import com.scairelay.store.SecretBox;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+import static com.scairelay.store.Times.utc;
+
+/** Webhook subscriptions in PostgreSQL; every change commits with its audit event. */
+public final class WebhookStore {
+  private static final String COLUMNS = """
+      id, name, url, categories, filters, headers, secret_enc, previous_secret_enc, previous_secret_expires_at,
+      paused, queue_limit, created_at, updated_at""";
+  private static final String INSERT = """
+      INSERT INTO webhooks (id, name, url, categories, filters, headers, secret_enc, queue_limit, created_at, updated_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)""";
+  private static final String SELECT_ONE = "SELECT " + COLUMNS + " FROM webhooks WHERE id = $1 AND deleted_at IS NULL";
+  private static final String SELECT_ALL = "SELECT " + COLUMNS + " FROM webhooks WHERE deleted_at IS NULL ORDER BY created_at, id";
+  private static final String UPDATE = """
+      UPDATE webhooks SET name = coalesce($2, name), url = coalesce($3, url), categories = coalesce($4, categories),
+        filters = coalesce($5, filters), headers = coalesce($6, headers), queue_limit = coalesce($7, queue_limit), updated_at = $8
+      WHERE id = $1 AND deleted_at IS NULL""";
+  private static final String SET_PAUSED = "UPDATE webhooks SET paused = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL";
+  private static final String ROTATE = """
+      UPDATE webhooks SET previous_secret_enc = secret_enc, previous_secret_expires_at = $3, secret_enc = $2, updated_at = $4
+      WHERE id = $1 AND deleted_at IS NULL""";
+  private static final String DELETE = "UPDATE webhooks SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL";
+
+  private final Pool pool;
+  private final SecretBox secrets;
+  private final AuditLog audit;
+
+  public WebhookStore(Pool pool, SecretBox secrets, AuditLog audit) {
+    this.pool = pool;
+    this.secrets = secrets;
+    this.audit = audit;
+  }
+
+  Future<Void> insert(Webhook w, AuditEvent event) {
+    Tuple row = Tuple.of(w.id(), w.name(), w.url(), w.categories().toArray(String[]::new), w.filters(), w.headers(),
+        Buffer.buffer(secrets.seal(w.secret())), w.queueLimit(), utc(w.createdAt()));
+    return audit.changing(event, conn -> conn.preparedQuery(INSERT).execute(row)).mapEmpty();
+  }
+
+  public Future<Optional<Webhook>> find(String id) {
+    return pool.preparedQuery(SELECT_ONE).execute(Tuple.of(id))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(fromRow(rows.iterator().next())));
+  }
+
+  Future<List<Webhook>> list() {
+    return pool.preparedQuery(SELECT_ALL).execute().map(rows -> {
+      List<Webhook> webhooks = new ArrayList<>();
+      rows.forEach(row -> webhooks.add(fromRow(row)));
+      return webhooks;
+    });
+  }
+
+  Future<Boolean> update(String id, WebhookRequest change, Instant now, AuditEvent event) {
+    Tuple args = Tuple.tuple()
+        .addValue(id).addValue(change.name()).addValue(change.url())
+        .addValue(change.categories() == null ? null : change.categories().toArray(String[]::new))
+        .addValue(change.filters()).addValue(change.headers()).addValue(change.queueLimit()).addValue(utc(now));
+    return audit.changing(event, conn -> conn.preparedQuery(UPDATE).execute(args));
+  }
+
+  Future<Boolean> setPaused(String id, boolean paused, Instant now, AuditEvent event) {
+    return audit.changing(event, conn -> conn.preparedQuery(SET_PAUSED).execute(Tuple.of(id, paused, utc(now))));
+  }
+
+  Future<Boolean> rotate(String id, String newSecret, Instant previousExpiresAt, Instant now, AuditEvent event) {
+    return audit.changing(event, conn -> conn.preparedQuery(ROTATE)
+        .execute(Tuple.of(id, Buffer.buffer(secrets.seal(newSecret)), utc(previousExpiresAt), utc(now))));
+  }
+
+  Future<Boolean> delete(String id, Instant now, AuditEvent event) {
+    return audit.changing(event, conn -> conn.preparedQuery(DELETE).execute(Tuple.of(id, utc(now))));
+  }
+
+  private Webhook fromRow(Row row) {
+    Buffer previous = row.getBuffer("previous_secret_enc");
+    OffsetDateTime previousExpires = row.getOffsetDateTime("previous_secret_expires_at");
+    return new Webhook(
+        row.getString("id"),
+        row.getString("name"),
+        row.getString("url"),
+        Arrays.asList(row.getArrayOfStrings("categories")),
+        (JsonObject) row.getValue("filters"),
+        (JsonObject) row.getValue("headers"),
+        secrets.open(row.getBuffer("secret_enc").getBytes()),
+        previous == null ? null : secrets.open(previous.getBytes()),
+        previousExpires == null ? null : previousExpires.toInstant(),
+        row.getBoolean("paused"),
+        row.getInteger("queue_limit"),
+        row.getOffsetDateTime("created_at").toInstant(),
+        row.getOffsetDateTime("updated_at").toInstant());
+  }
+}
