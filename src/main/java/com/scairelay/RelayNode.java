@@ -42,6 +42,15 @@ public final class RelayNode {
   private static final long COUNTER_FLUSH_MS = 1_000;
   private static final long DEDUPE_PRUNE_MS = 60_000;
   private static final String PRUNE_DEDUPE = "DELETE FROM inbound_dedupe WHERE received_at < $1";
+  private static final long DELIVERY_PRUNE_MS = 600_000;
+  /** Finished deliveries older than the retention, with their attempts, a bounded number per run. */
+  private static final String PRUNE_DELIVERIES = """
+      WITH old AS (
+        SELECT id FROM deliveries WHERE status <> 'pending' AND updated_at < $1 ORDER BY updated_at LIMIT 50000
+      ), attempts AS (
+        DELETE FROM delivery_attempts a USING old WHERE a.delivery_id = old.id
+      )
+      DELETE FROM deliveries d USING old WHERE d.id = old.id""";
 
   private final Vertx vertx;
   private final Services services;
@@ -98,6 +107,7 @@ public final class RelayNode {
           port = http.get(0).actualPort();
           timers.add(vertx.setPeriodic(COUNTER_FLUSH_MS, t -> flushCounters()));
           timers.add(vertx.setPeriodic(DEDUPE_PRUNE_MS, t -> pruneDedupe()));
+          timers.add(vertx.setPeriodic(DELIVERY_PRUNE_MS, t -> pruneDeliveries()));
         })
         .mapEmpty();
   }
@@ -119,6 +129,13 @@ public final class RelayNode {
     var cutoff = services.clock().instant().minus(services.config().dedupeWindow());
     return services.pool().preparedQuery(PRUNE_DEDUPE).execute(Tuple.of(utc(cutoff))).map(rows -> rows.rowCount())
         .onFailure(err -> log.warn("pruning inbound_dedupe failed: {}", err.getMessage()));
+  }
+
+  /** Deletes finished deliveries (and their attempts) older than {@code deliveries.retention_hours}. */
+  public Future<Integer> pruneDeliveries() {
+    var cutoff = services.clock().instant().minus(services.config().delivery().retention());
+    return services.pool().preparedQuery(PRUNE_DELIVERIES).execute(Tuple.of(utc(cutoff))).map(rows -> rows.rowCount())
+        .onFailure(err -> log.warn("pruning finished deliveries failed: {}", err.getMessage()));
   }
 
   public Future<Void> flushCounters() {

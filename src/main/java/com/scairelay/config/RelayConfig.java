@@ -56,7 +56,8 @@ public record RelayConfig(
       int prefetch,
       int resultBatchMax,
       int breakerMaxFailures,
-      Duration breakerReset) {
+      Duration breakerReset,
+      Duration retention) {
   }
 
   /** How transports reach foreign endpoints, and which addresses they may reach. */
@@ -118,7 +119,8 @@ public record RelayConfig(
             s.integer("deliveries.prefetch", 1, 1_000),
             s.integer("deliveries.result_batch_max", 1, 10_000),
             s.integer("deliveries.breaker_max_failures", 1, 1_000),
-            Duration.ofMillis(s.integer("deliveries.breaker_reset_ms", 1, 3_600_000))),
+            Duration.ofMillis(s.integer("deliveries.breaker_reset_ms", 1, 3_600_000)),
+            Duration.ofHours(s.integer("deliveries.retention_hours", 1, 24 * 3650))),
         new Outbound(
             Duration.ofMillis(s.integer("outbound.connect_timeout_ms", 1, 600_000)),
             Duration.ofMillis(s.integer("outbound.response_timeout_ms", 1, 600_000)),

@@ -89,11 +89,19 @@ public final class CustomTransport extends VerticleBase {
   }
 
   /**
-   * The address to connect to: IP literals as they are, names through the resolver on a worker thread.
+   * The address to connect to: IP literals as they are (no thread hop), names through the resolver on a
+   * worker thread.
    * When any of a name's addresses is one the guard refuses, that one is returned, so it is refused.
    */
   private Future<InetAddress> resolve(String host) {
     String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    if (OutboundGuard.isIpLiteral(bare)) {
+      try {
+        return Future.succeededFuture(InetAddress.getByName(bare));
+      } catch (java.net.UnknownHostException e) {
+        return Future.failedFuture(e);
+      }
+    }
     return vertx.executeBlocking(() -> {
       InetAddress[] all = InetAddress.getAllByName(bare);
       for (InetAddress candidate : all) {

@@ -263,6 +263,23 @@ class DeliveryTest {
   }
 
   @Test
+  void finishedDeliveriesArePrunedAfterTheRetentionPendingOnesNever() {
+    String delivered = inbound("r-1", "done");
+    await().atMost(10, TimeUnit.SECONDS).until(() -> "delivered".equals(deliveryLog(targetId).getJsonObject(0).getString("status")));
+    node.send(node.admin(HttpMethod.POST, "/v1/admin/bridges/" + targetId + "/pause"), null);
+    String queued = inbound("r-2", "waiting");
+    node.clock.advance(Duration.ofDays(7).plusHours(1));
+
+    node.node.pruneDeliveries().await();
+
+    List<String> left = new ArrayList<>();
+    node.sql("SELECT event_id FROM deliveries WHERE target_id = $1", targetId).forEach(row -> left.add(row.getString(0)));
+    assertThat(left).containsExactly(queued).doesNotContain(delivered);
+    assertThat(node.queryValue("SELECT count(*) FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.target_id = $1",
+        targetId)).isEqualTo(0L);
+  }
+
+  @Test
   void aSlowEndpointDoesNotDelayAnother() {
     String slowPath = path + "-slow";
     sink.answer(slowPath, r -> Answer.never());
