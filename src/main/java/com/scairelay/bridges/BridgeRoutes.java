@@ -15,7 +15,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-import java.net.URI;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -87,18 +86,10 @@ public final class BridgeRoutes {
     if (url == null || url.isBlank()) {
       throw ProblemException.badRequest("field 'outbound_webhook' is required when direction is '" + direction.wireName() + "'");
     }
-    try {
-      URI uri = new URI(url);
-      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
-        throw ProblemException.badRequest("field 'outbound_webhook' must be an absolute http or https URL");
-      }
-      services.outboundGuard().refuseUrl(uri).ifPresent(reason -> {
-        throw ProblemException.badRequest("field 'outbound_webhook' is refused: " + reason);
-      });
-      return url;
-    } catch (java.net.URISyntaxException e) {
-      throw ProblemException.badRequest("field 'outbound_webhook' is not a valid URL: " + e.getReason());
-    }
+    services.outboundGuard().refuseConfigured(url).ifPresent(reason -> {
+      throw ProblemException.badRequest("field 'outbound_webhook' is refused: " + reason);
+    });
+    return url;
   }
 
   private void list(RoutingContext ctx) {

@@ -22,6 +22,19 @@ public final class OutboundGuard {
     this.allowPrivate = allowPrivate;
   }
 
+  /** Why {@code url} cannot be a delivery URL (not absolute http(s), or refused as below); empty when it can. */
+  public Optional<String> refuseConfigured(String url) {
+    try {
+      URI uri = new URI(url);
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+        return Optional.of("it must be an absolute http or https URL");
+      }
+      return refuseUrl(uri);
+    } catch (java.net.URISyntaxException e) {
+      return Optional.of("it is not a valid URL: " + e.getReason());
+    }
+  }
+
   /** Why this URL may not be configured, judged without DNS; empty when it may. */
   public Optional<String> refuseUrl(URI uri) {
     String host = uri.getHost();

@@ -7,8 +7,6 @@ import com.scairelay.transport.OutboundGuard;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -51,17 +49,9 @@ record WebhookRequest(String name, String url, List<String> categories, JsonObje
   }
 
   private static void checkUrl(String url, OutboundGuard guard) {
-    try {
-      URI uri = new URI(url);
-      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
-        throw ProblemException.badRequest("field 'url' must be an absolute http or https URL");
-      }
-      guard.refuseUrl(uri).ifPresent(reason -> {
-        throw ProblemException.badRequest("field 'url' is refused: " + reason);
-      });
-    } catch (URISyntaxException e) {
-      throw ProblemException.badRequest("field 'url' is not a valid URL: " + e.getReason());
-    }
+    guard.refuseConfigured(url).ifPresent(reason -> {
+      throw ProblemException.badRequest("field 'url' is refused: " + reason);
+    });
   }
 
   private static List<String> categories(Object value) {
