@@ -26,6 +26,18 @@ public final class DeliveryStore {
   private static final String HEAD = """
       SELECT id, next_attempt_at, lease_owner, lease_expires_at FROM deliveries
       WHERE target_id = $1 AND status = 'pending' ORDER BY id LIMIT $2""";
+  private static final String CLAIM_WEBHOOK = """
+      WITH claimable AS (
+        SELECT id FROM deliveries
+        WHERE id = ANY($1) AND status = 'pending' AND next_attempt_at <= $3
+          AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE deliveries d SET lease_owner = $2, lease_expires_at = $4, updated_at = $3
+      FROM claimable c, audit_events a
+      WHERE d.id = c.id AND a.event_id = d.event_id
+      RETURNING d.id, d.event_id, d.attempts, d.rate_limited, d.first_failed_at,
+                a.timestamp, a.category, a.action, a.user_id, a.resource_id, a.payload""";
   private static final String CLAIM = """
       WITH claimable AS (
         SELECT id FROM deliveries
@@ -41,9 +53,10 @@ public final class DeliveryStore {
   private static final String RELEASE = """
       UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ANY($1) AND lease_owner = $2""";
   private static final String DUE_TARGETS = """
-      SELECT DISTINCT d.target_id FROM deliveries d JOIN bridges b ON b.id = d.target_id
+      SELECT DISTINCT d.target_id FROM deliveries d
       WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)
-        AND NOT b.paused AND b.deleted_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM bridges b WHERE b.id = d.target_id AND (b.paused OR b.deleted_at IS NOT NULL))
+        AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.target_id AND (w.paused OR w.deleted_at IS NOT NULL))
       LIMIT $2""";
   private static final String RECENT = """
       SELECT id, event_id, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at
@@ -89,12 +102,13 @@ public final class DeliveryStore {
   }
 
   /** Leases those of {@code ids} that are still claimable, in queue order, with the payload of each. */
-  Future<List<Claimed>> claim(List<Long> ids, String node, Instant now, Instant leaseUntil) {
+  Future<List<Claimed>> claim(String kind, List<Long> ids, String node, Instant now, Instant leaseUntil) {
     Tuple args = Tuple.of(ids.toArray(Long[]::new), node, utc(now), utc(leaseUntil));
-    return pool.preparedQuery(CLAIM).execute(args).map(rows -> {
+    boolean webhook = Target.WEBHOOK.equals(kind);
+    return pool.preparedQuery(webhook ? CLAIM_WEBHOOK : CLAIM).execute(args).map(rows -> {
       List<Claimed> claimed = new ArrayList<>();
       for (Row row : rows) {
-        JsonObject payload = new JsonObject()
+        JsonObject payload = webhook ? auditPayload(row) : new JsonObject()
             .put("event_id", row.getString("event_id"))
             .put("sender", new JsonObject().put("fqid", row.getString("fqid")).put("display_name", row.getString("display_name")))
             .put("content", row.getValue("content"))
@@ -158,6 +172,18 @@ public final class DeliveryStore {
         return deliveries;
       });
     });
+  }
+
+  /** The audit event as stored, the body of a webhook delivery. */
+  private static JsonObject auditPayload(Row row) {
+    return new JsonObject()
+        .put("event_id", row.getString("event_id"))
+        .put("timestamp", row.getOffsetDateTime("timestamp").toInstant().toString())
+        .put("category", row.getString("category"))
+        .put("action", row.getString("action"))
+        .put("user_id", row.getString("user_id"))
+        .put("resource_id", row.getString("resource_id"))
+        .put("payload", row.getValue("payload"));
   }
 
   private static Instant instant(OffsetDateTime value) {

@@ -11,6 +11,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -26,6 +28,7 @@ import static com.scairelay.store.Times.utc;
  * still holds; the attempt itself is always logged.
  */
 final class ResultWriter {
+  private static final Logger log = LoggerFactory.getLogger(ResultWriter.class);
   private static final String UPDATE = """
       UPDATE deliveries d SET
         status = CASE WHEN d.status = 'cancelled' AND u.status = 'pending' THEN 'cancelled' ELSE u.status END,
@@ -41,7 +44,7 @@ final class ResultWriter {
       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::int[], $6::text[])""";
 
   /** One attempt and what the policy made of it. */
-  record Result(String targetId, Claimed delivery, TransportResult answer, Decision decision, int attempts,
+  record Result(String targetKind, String targetId, Claimed delivery, TransportResult answer, Decision decision, int attempts,
                 int rateLimited, Instant firstFailedAt, Instant attemptedAt, boolean alertUnreachable) {
   }
 
@@ -136,11 +139,20 @@ final class ResultWriter {
     return conn.preparedQuery(INSERT_ATTEMPTS).execute(args).mapEmpty();
   }
 
-  /** {@code bridge.delivery_failed} for each delivery given up; {@code bridge.unreachable} (SECURITY) when the actor raises the alert. */
+  /**
+   * For each delivery given up: a bridge's {@code bridge.delivery_failed} (and {@code bridge.unreachable},
+   * SECURITY, when the actor raises the alert); a webhook's {@code webhook.delivery_dropped} (SECURITY).
+   * The drop of a delivery that itself carried a {@code webhook.delivery_dropped} is only logged, so a
+   * subscription that fails its own SECURITY events cannot feed an endless chain of them.
+   */
   private Future<Void> auditFailures(SqlConnection conn, List<Result> results) {
     Future<Void> chain = Future.succeededFuture();
     for (Result r : results) {
       if (r.decision().kind() != Decision.Kind.FAILED) {
+        continue;
+      }
+      if (Target.WEBHOOK.equals(r.targetKind())) {
+        chain = chain.compose(v -> auditDrop(conn, r));
         continue;
       }
       JsonObject payload = new JsonObject()
@@ -158,5 +170,22 @@ final class ResultWriter {
       }
     }
     return chain;
+  }
+
+  static final String DROPPED = "webhook.delivery_dropped";
+
+  private Future<Void> auditDrop(SqlConnection conn, Result r) {
+    if (DROPPED.equals(r.delivery().payload().getString("action"))) {
+      log.warn("webhook {} dropped delivery {} of a {} event; not recorded again, so no chain can form",
+          r.targetId(), r.delivery().id(), DROPPED);
+      return Future.succeededFuture();
+    }
+    JsonObject payload = new JsonObject()
+        .put("webhook_id", r.targetId())
+        .put("event_id", r.delivery().eventId())
+        .put("delivery_id", "dlv_" + r.delivery().id())
+        .put("attempts", r.attempts())
+        .put("last_answer", r.answer().describe());
+    return audit.record(conn, audit.event(Category.SECURITY, DROPPED, null, r.targetId(), payload));
   }
 }

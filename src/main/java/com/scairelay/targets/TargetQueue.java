@@ -1,6 +1,5 @@
 package com.scairelay.targets;
 
-import com.scairelay.bridges.Bridge;
 import com.scairelay.transport.Outcome;
 import com.scairelay.transport.TransportRequest;
 import com.scairelay.transport.TransportResult;
@@ -73,7 +72,7 @@ final class TargetQueue {
       return;
     }
     claiming = true;
-    queues.bridge(targetId)
+    queues.target(targetId)
         .compose(this::claimFor)
         .onFailure(err -> log.warn("target {}: claiming failed, the sweep will try again: {}", targetId, err.toString()))
         .onComplete(ar -> {
@@ -106,19 +105,19 @@ final class TargetQueue {
    * {@code deliveries.prefetch} ahead of the {@code max_in_flight} being sent: the next message goes
    * out as soon as the previous one is answered, while its result is still being written.
    */
-  private Future<Void> claimFor(Optional<Bridge> found) {
-    if (found.isEmpty() || found.get().paused() || !found.get().direction().sendsOutbound()) {
+  private Future<Void> claimFor(Optional<Target> found) {
+    if (found.isEmpty() || !found.get().sending()) {
       cancelTimer();
       return releaseReady();
     }
-    Bridge bridge = found.get();
+    Target target = found.get();
     CircuitBreakerState state = breaker.state();
-    int slots = state == CircuitBreakerState.HALF_OPEN ? 1 : bridge.maxInFlight();
+    int slots = state == CircuitBreakerState.HALF_OPEN ? 1 : target.maxInFlight();
     if (state == CircuitBreakerState.OPEN || inFlight >= slots) {
       return Future.succeededFuture();
     }
     if (!ready.isEmpty()) {
-      sendReady(bridge, slots);
+      sendReady(target, slots);
       return Future.succeededFuture();
     }
     Instant now = queues.clock().instant();
@@ -150,17 +149,17 @@ final class TargetQueue {
       }
       cancelTimer();
       Instant leaseUntil = now.plus(queues.settings().lease());
-      return queues.store().claim(ids, queues.node(), now, leaseUntil).map(claimed -> {
+      return queues.store().claim(target.kind(), ids, queues.node(), now, leaseUntil).map(claimed -> {
         ready.addAll(claimed);
-        sendReady(bridge, slots);
+        sendReady(target, slots);
         return null;
       });
     });
   }
 
-  private void sendReady(Bridge bridge, int slots) {
+  private void sendReady(Target target, int slots) {
     while (inFlight < slots && !ready.isEmpty()) {
-      send(bridge, ready.poll());
+      send(target, ready.poll());
     }
   }
 
@@ -174,14 +173,13 @@ final class TargetQueue {
     return queues.store().release(ids, queues.node());
   }
 
-  private void send(Bridge bridge, Claimed delivery) {
+  private void send(Target target, Claimed delivery) {
     inFlight++;
     Instant attemptedAt = queues.clock().instant();
-    TransportRequest request = new TransportRequest(delivery.id(), bridge.config().getString("outbound_webhook"),
-        bridge.secret(), delivery.payload().encode());
-    breaker.<TransportResult>execute(() -> transport(bridge.transport(), request))
+    TransportRequest request = target.request(delivery, attemptedAt);
+    breaker.<TransportResult>execute(() -> transport(target.transport(), request))
         .recover(err -> err instanceof TransientAnswer answer ? Future.succeededFuture(answer.result) : Future.failedFuture(err))
-        .onSuccess(result -> record(delivery, result, attemptedAt))
+        .onSuccess(result -> record(target, delivery, result, attemptedAt))
         .onFailure(err -> {
           // The breaker refused the call: no attempt was made, give the lease back.
           inFlight--;
@@ -198,7 +196,7 @@ final class TargetQueue {
         .compose(result -> result.outcome() == Outcome.TRANSIENT ? Future.failedFuture(new TransientAnswer(result)) : Future.succeededFuture(result));
   }
 
-  private void record(Claimed delivery, TransportResult result, Instant attemptedAt) {
+  private void record(Target target, Claimed delivery, TransportResult result, Instant attemptedAt) {
     Instant now = queues.clock().instant();
     int attempts = delivery.attempts() + 1;
     int rateLimited = delivery.rateLimited() + (result.outcome() == Outcome.RATE_LIMITED ? 1 : 0);
@@ -214,12 +212,13 @@ final class TargetQueue {
       outageStartedAt = null;
       alerted = false;
     }
-    Decision decision = queues.policy().decide(result, attempts, delivery.rateLimited(), firstFailedAt, now);
+    Decision decision = target.decide(result, attempts, delivery.rateLimited(), firstFailedAt, now);
     boolean alert = decision.unreachable() && !alerted;
     alerted |= decision.unreachable();
     boolean queueMovesOn = decision.kind() != Decision.Kind.RETRY;
     writing++;
-    queues.writer().write(new ResultWriter.Result(targetId, delivery, result, decision, attempts, rateLimited, firstFailedAt, attemptedAt, alert))
+    queues.writer().write(new ResultWriter.Result(target.kind(), targetId, delivery, result, decision, attempts, rateLimited,
+            firstFailedAt, attemptedAt, alert))
         .onFailure(err -> log.warn("target {}: the result of delivery {} was not written, its lease will expire and it is sent again: {}",
             targetId, delivery.id(), err.toString()))
         .onComplete(ar -> {

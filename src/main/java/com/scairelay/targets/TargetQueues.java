@@ -1,7 +1,6 @@
 package com.scairelay.targets;
 
 import com.scairelay.Services;
-import com.scairelay.bridges.Bridge;
 import com.scairelay.bridges.BridgeRegistry;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
@@ -76,8 +75,12 @@ public final class TargetQueues extends VerticleBase {
         .onFailure(err -> log.warn("the delivery sweep failed: {}", err.toString()));
   }
 
-  Future<Optional<Bridge>> bridge(String targetId) {
-    return services.bridgeRegistry().find(targetId);
+  /** The target behind an id: a bridge (from the registry's cache) or a webhook subscription. */
+  Future<Optional<Target>> target(String targetId) {
+    if (Target.kindOf(targetId).equals(Target.WEBHOOK)) {
+      return services.webhooks().find(targetId).map(found -> found.map(WebhookTarget::new));
+    }
+    return services.bridgeRegistry().find(targetId).map(found -> found.map(bridge -> new BridgeTarget(bridge, policy)));
   }
 
   Vertx vertx() {
@@ -94,10 +97,6 @@ public final class TargetQueues extends VerticleBase {
 
   DeliveryStore store() {
     return services.deliveries();
-  }
-
-  DeliveryPolicy policy() {
-    return policy;
   }
 
   ResultWriter writer() {

@@ -21,8 +21,8 @@ import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
 /**
- * The {@code custom} transport: POSTs the payload to the bridge's {@code outbound_webhook}, signed with
- * {@code X-ScaiWave-Bridge-Signature} like inbound webhooks, and classifies the answer. It connects to
+ * The HTTP transport of {@code custom} bridges and webhook subscriptions: POSTs the payload with the
+ * headers its target kind made (the signature among them), and classifies the answer. It connects to
  * the address it checked (so DNS cannot be switched under the guard), keeps connections alive and
  * pooled, and follows no redirects. Retry policy is the actor's, not this verticle's.
  */
@@ -84,8 +84,14 @@ public final class CustomTransport extends VerticleBase {
         .virtualHost(uri.getHost())
         .timeout(settings.responseTimeout().toMillis())
         .putHeader("Content-Type", "application/json")
-        .putHeader(SignatureScheme.HEADER, SignatureScheme.header(request.secret(), clock.instant().getEpochSecond(), body))
+        .putHeaders(headers(request))
         .sendBuffer(body);
+  }
+
+  private static io.vertx.core.MultiMap headers(TransportRequest request) {
+    io.vertx.core.MultiMap headers = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
+    request.headers().forEach(entry -> headers.set(entry.getKey(), String.valueOf(entry.getValue())));
+    return headers;
   }
 
   /**
