@@ -14,10 +14,15 @@ public record AuditEvent(
     String userId,
     String resourceId,
     JsonObject payload,
-    String serviceAccount) {
+    String serviceAccount,
+    String ip) {
 
   public static AuditEvent of(Instant now, Category category, String action, String userId, String resourceId, JsonObject payload) {
-    return new AuditEvent(Ids.newId("evt"), now, category, action, userId, resourceId, payload, null);
+    return new AuditEvent(Ids.newId("evt"), now, category, action, userId, resourceId, payload, null, null);
+  }
+
+  public AuditEvent withIp(String address) {
+    return new AuditEvent(eventId, timestamp, category, action, userId, resourceId, payload, serviceAccount, address);
   }
 
   public JsonObject toJson() {

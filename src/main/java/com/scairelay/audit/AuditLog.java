@@ -8,7 +8,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
@@ -20,10 +19,32 @@ import java.util.function.Function;
 /** Writes audit events (in the caller's transaction when given one) and reads them back in pages. */
 public final class AuditLog {
   private static final String INSERT = """
-      INSERT INTO audit_events (event_id, timestamp, category, action, user_id, resource_id, payload, service_account)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""";
+      INSERT INTO audit_events (event_id, timestamp, category, action, user_id, resource_id, payload, service_account, ip)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""";
+  /**
+   * One delivery per live subscription whose categories and filters match, in the event's transaction.
+   * A paused subscription takes the event only below its queue_limit; beyond it the event is counted
+   * as dropped for the pause episode. The drop of a subscription's own delivery is never sent to it.
+   */
+  private static final String FAN_OUT = """
+      WITH matching AS (
+        SELECT w.id, w.paused, w.queue_limit FROM webhooks w
+        WHERE w.deleted_at IS NULL AND $3 = ANY (w.categories)
+          AND (NOT (w.filters ? 'resource_ids') OR w.filters -> 'resource_ids' ? coalesce($4, ''))
+          AND (NOT (w.filters ? 'user_ids') OR w.filters -> 'user_ids' ? coalesce($5, ''))
+          AND (NOT (w.filters ? 'ips') OR w.filters -> 'ips' ? coalesce($6, ''))
+          AND NOT ($7 = 'webhook.delivery_dropped' AND w.id = $4)
+      ), accepted AS (
+        SELECT m.id FROM matching m
+        WHERE NOT m.paused OR (SELECT count(*) FROM deliveries d WHERE d.target_id = m.id AND d.status = 'pending') < m.queue_limit
+      ), overflow AS (
+        UPDATE webhooks w SET dropped_while_paused = w.dropped_while_paused + 1
+        FROM matching m WHERE w.id = m.id AND m.id NOT IN (SELECT id FROM accepted)
+      )
+      INSERT INTO deliveries (target_id, target_kind, event_id, next_attempt_at, created_at, updated_at)
+      SELECT id, 'webhook', $1, $2, $2, $2 FROM accepted""";
   private static final String PAGE = """
-      SELECT seq, event_id, timestamp, category, action, user_id, resource_id, payload, service_account
+      SELECT seq, event_id, timestamp, category, action, user_id, resource_id, payload, service_account, ip
       FROM audit_events
       WHERE ($1::text IS NULL OR category = $1) AND ($2::text IS NULL OR action = $2)
         AND seq > $3
@@ -42,16 +63,23 @@ public final class AuditLog {
     return AuditEvent.of(clock.instant(), category, action, userId, resourceId, payload);
   }
 
-  /** Records the event through {@code client}: pass the transaction's connection to commit it with the change. */
-  public Future<Void> record(SqlClient client, AuditEvent e) {
-    return client.preparedQuery(INSERT)
-        .execute(Tuple.of(e.eventId(), utc(e.timestamp()), e.category().name(), e.action(),
-            e.userId(), e.resourceId(), e.payload(), e.serviceAccount()))
+  /**
+   * Records the event through {@code conn} (pass the transaction's connection to commit it with the
+   * change) and queues it for every matching webhook subscription in the same transaction.
+   */
+  public Future<Void> record(SqlConnection conn, AuditEvent e) {
+    Tuple row = Tuple.tuple(java.util.Arrays.asList(e.eventId(), utc(e.timestamp()), e.category().name(), e.action(),
+        e.userId(), e.resourceId(), e.payload(), e.serviceAccount(), e.ip()));
+    Tuple fanOut = Tuple.tuple(java.util.Arrays.asList(e.eventId(), utc(e.timestamp()), e.category().name(), e.resourceId(),
+        e.userId(), e.ip(), e.action()));
+    return conn.preparedQuery(INSERT).execute(row)
+        .compose(v -> conn.preparedQuery(FAN_OUT).execute(fanOut))
         .mapEmpty();
   }
 
+  /** Records the event in a transaction of its own. */
   public Future<Void> record(AuditEvent e) {
-    return record(pool, e);
+    return pool.withTransaction(conn -> record(conn, e));
   }
 
   /**
@@ -81,7 +109,7 @@ public final class AuditLog {
           for (Row row : rows) {
             events.add(new AuditEvent(row.getString("event_id"), row.getOffsetDateTime("timestamp").toInstant(),
                 Category.valueOf(row.getString("category")), row.getString("action"), row.getString("user_id"),
-                row.getString("resource_id"), (JsonObject) row.getValue("payload"), row.getString("service_account")));
+                row.getString("resource_id"), (JsonObject) row.getValue("payload"), row.getString("service_account"), row.getString("ip")));
           }
           return events;
         });

@@ -2,6 +2,7 @@ package com.scairelay.ingress;
 
 import com.scairelay.Services;
 import com.scairelay.audit.AuditRoutes;
+import com.scairelay.audit.EventRoutes;
 import com.scairelay.bridges.BridgeRoutes;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
@@ -55,6 +56,7 @@ public final class IngressVerticle extends VerticleBase {
     new AuditRoutes(services).mount(router);
     new DeliveryRoutes(services).mount(router);
     new WebhookRoutes(services).mount(router);
+    new EventRoutes(services).mount(router);
     ProblemHandler problems = new ProblemHandler();
     router.route().failureHandler(problems);
     router.errorHandler(404, problems);

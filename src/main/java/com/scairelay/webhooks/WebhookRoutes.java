@@ -78,7 +78,7 @@ public final class WebhookRoutes {
     WebhookRequest change = WebhookRequest.parse(body, false, services.outboundGuard());
     AuditEvent event = adminEvent(ctx, "webhook.updated", id, new JsonObject().put("fields", new JsonArray(body.fieldNames().stream().sorted().toList())));
     store.update(id, change, event.timestamp(), event)
-        .compose(changed -> changedOr404(id, changed))
+        .compose(changed -> changedOr404(ctx, id, changed))
         .compose(v -> found(id))
         .onSuccess(w -> json(ctx, 200, w.toJson()))
         .onFailure(ctx::fail);
@@ -88,7 +88,7 @@ public final class WebhookRoutes {
     String id = ctx.pathParam("id");
     AuditEvent event = adminEvent(ctx, paused ? "webhook.paused" : "webhook.resumed", id, new JsonObject());
     store.setPaused(id, paused, event.timestamp(), event)
-        .compose(changed -> changedOr404(id, changed))
+        .compose(changed -> changedOr404(ctx, id, changed))
         .compose(v -> found(id))
         .onSuccess(w -> json(ctx, 200, w.toJson()))
         .onFailure(ctx::fail);
@@ -101,7 +101,7 @@ public final class WebhookRoutes {
     AuditEvent event = adminEvent(ctx, "webhook.secret_rotated", id, new JsonObject());
     Instant previousExpires = event.timestamp().plus(services.config().webhookSecretGrace());
     store.rotate(id, secret, previousExpires, event.timestamp(), event)
-        .compose(changed -> changedOr404(id, changed))
+        .compose(changed -> changedOr404(ctx, id, changed))
         .onSuccess(v -> json(ctx, 200, new JsonObject().put("webhook_id", id).put("secret", secret)
             .put("previous_secret_expires_at", previousExpires.toString())))
         .onFailure(ctx::fail);
@@ -111,15 +111,17 @@ public final class WebhookRoutes {
     String id = ctx.pathParam("id");
     AuditEvent event = adminEvent(ctx, "webhook.deleted", id, new JsonObject());
     store.delete(id, event.timestamp(), event)
-        .compose(changed -> changedOr404(id, changed))
+        .compose(changed -> changedOr404(ctx, id, changed))
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
 
-  private static Future<Void> changedOr404(String id, boolean changed) {
+  /** A change reaches the delivery side at once: the subscription's queue actor looks again. */
+  private Future<Void> changedOr404(RoutingContext ctx, String id, boolean changed) {
     if (!changed) {
       throw ProblemException.notFound("no webhook " + id);
     }
+    services.bridgeRegistry().changed(ctx.vertx(), id);
     return Future.succeededFuture();
   }
 

@@ -34,6 +34,10 @@ public final class WebhookStore {
         filters = coalesce($5, filters), headers = coalesce($6, headers), queue_limit = coalesce($7, queue_limit), updated_at = $8
       WHERE id = $1 AND deleted_at IS NULL""";
   private static final String SET_PAUSED = "UPDATE webhooks SET paused = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL";
+  /** Ends a pause episode: the count of events it could not queue, reset for the next one. */
+  private static final String TAKE_OVERFLOW = """
+      UPDATE webhooks w SET dropped_while_paused = 0 FROM (SELECT id, dropped_while_paused FROM webhooks WHERE id = $1 FOR UPDATE) old
+      WHERE w.id = old.id RETURNING old.dropped_while_paused""";
   private static final String ROTATE = """
       UPDATE webhooks SET previous_secret_enc = secret_enc, previous_secret_expires_at = $3, secret_enc = $2, updated_at = $4
       WHERE id = $1 AND deleted_at IS NULL""";
@@ -76,8 +80,21 @@ public final class WebhookStore {
     return audit.changing(event, conn -> conn.preparedQuery(UPDATE).execute(args));
   }
 
+  /** Pauses or resumes; a resume (or a delete) records how many events the pause episode dropped, if any. */
   Future<Boolean> setPaused(String id, boolean paused, Instant now, AuditEvent event) {
-    return audit.changing(event, conn -> conn.preparedQuery(SET_PAUSED).execute(Tuple.of(id, paused, utc(now))));
+    return audit.changing(event, conn -> conn.preparedQuery(SET_PAUSED).execute(Tuple.of(id, paused, utc(now)))
+        .compose(rows -> paused || rows.rowCount() == 0 ? Future.succeededFuture(rows) : recordOverflow(conn, id, now).map(rows)));
+  }
+
+  private Future<Void> recordOverflow(io.vertx.sqlclient.SqlConnection conn, String id, Instant now) {
+    return conn.preparedQuery(TAKE_OVERFLOW).execute(Tuple.of(id)).compose(rows -> {
+      int dropped = rows.size() == 0 ? 0 : rows.iterator().next().getInteger(0);
+      if (dropped == 0) {
+        return Future.succeededFuture();
+      }
+      return audit.record(conn, AuditEvent.of(now, com.scairelay.audit.Category.ADMIN, "webhook.queue_overflow", null, id,
+          new JsonObject().put("webhook_id", id).put("dropped", dropped)));
+    });
   }
 
   Future<Boolean> rotate(String id, String newSecret, Instant previousExpiresAt, Instant now, AuditEvent event) {
@@ -86,7 +103,8 @@ public final class WebhookStore {
   }
 
   Future<Boolean> delete(String id, Instant now, AuditEvent event) {
-    return audit.changing(event, conn -> conn.preparedQuery(DELETE).execute(Tuple.of(id, utc(now))));
+    return audit.changing(event, conn -> conn.preparedQuery(DELETE).execute(Tuple.of(id, utc(now)))
+        .compose(rows -> rows.rowCount() == 0 ? Future.succeededFuture(rows) : recordOverflow(conn, id, now).map(rows)));
   }
 
   private Webhook fromRow(Row row) {
