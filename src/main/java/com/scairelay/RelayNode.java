@@ -55,6 +55,7 @@ public final class RelayNode {
   private final Vertx vertx;
   private final Services services;
   private final List<Long> timers = new ArrayList<>();
+  private boolean stopped;
   private final String nodeId;
   private final List<String> deployments = new ArrayList<>();
   private int port;
@@ -143,8 +144,12 @@ public final class RelayNode {
         .onFailure(err -> log.warn("writing bridge counters failed: {}", err.getMessage()));
   }
 
-  /** Stops taking requests, writes what is counted and closes the database pool. */
+  /** Stops taking requests, writes what is counted and closes the database pool. Stopping twice does nothing. */
   public Future<Void> stop() {
+    if (stopped) {
+      return Future.succeededFuture();
+    }
+    stopped = true;
     timers.forEach(vertx::cancelTimer);
     Future<Void> undeployed = Future.succeededFuture();
     for (int i = deployments.size() - 1; i >= 0; i--) {

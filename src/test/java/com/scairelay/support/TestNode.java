@@ -54,12 +54,17 @@ public final class TestNode implements AutoCloseable {
 
   /** {@code env} overrides settings the way {@code RELAY_*} variables do. */
   public static TestNode start(Map<String, String> env) {
+    return startOn(TestPostgres.freshDatabase(), env);
+  }
+
+  /** A node on an existing database: a restart of the node that used it. */
+  public static TestNode startOn(PgConnectOptions pg, Map<String, String> env) {
     Map<String, String> all = new HashMap<>(env);
     all.putIfAbsent("RELAY_HTTP_PORT", Integer.toString(freePort()));
     all.putIfAbsent("RELAY_OUTBOUND_ALLOW_LOOPBACK", "true");
     all.putIfAbsent("RELAY_HTTP_INSTANCES", "2");
     all.putIfAbsent("RELAY_OUTBOUND_TRANSPORT_INSTANCES", "2");
-    return new TestNode(Vertx.vertx(), TestPostgres.freshDatabase(), all);
+    return new TestNode(Vertx.vertx(), pg, all);
   }
 
   public static int freePort() {
