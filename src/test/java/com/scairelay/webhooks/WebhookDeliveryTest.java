@@ -149,6 +149,12 @@ class WebhookDeliveryTest {
     assertThat(sink.received(failing)).hasSize(8).extracting(r -> r.headers().get("X-ScaiDrive-Delivery-Id")).containsOnly(
         sink.received(failing).get(0).headers().get("X-ScaiDrive-Delivery-Id"));
     assertThat(sink.received(failing)).extracting(TestSink.Received::eventId).containsOnly(eventId);
+    JsonObject logged = node.send(node.admin(HttpMethod.GET, "/v1/admin/webhooks/" + failingId + "/deliveries"), null)
+        .bodyAsJsonObject().getJsonArray("deliveries").getJsonObject(0);
+    assertThat(logged.getString("status")).isEqualTo("failed");
+    assertThat(logged.getJsonArray("attempts")).hasSize(8);
+    assertThat(logged.getJsonArray("attempts").getJsonObject(0).getInteger("status_code")).isEqualTo(500);
+    assertThat(logged.getJsonArray("attempts").getJsonObject(0).getInteger("latency_ms")).isNotNull();
     JsonObject dropped = new JsonObject((String) node.queryValue(
         "SELECT row_to_json(a)::text FROM audit_events a WHERE action = 'webhook.delivery_dropped' AND resource_id = $1", failingId));
     assertThat(dropped.getString("category")).isEqualTo("SECURITY");
