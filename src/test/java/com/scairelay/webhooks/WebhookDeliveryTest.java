@@ -186,6 +186,19 @@ class WebhookDeliveryTest {
   }
 
   @Test
+  void deletingASubscriptionCancelsWhatItHadQueued() {
+    String path = path();
+    String id = subscribe(node, path, new JsonObject()).getString("webhook_id");
+    node.send(node.admin(HttpMethod.POST, "/v1/admin/webhooks/" + id + "/pause"), null);
+    publish(node, fileAccess("u1", "r1", "10.0.0.1"));
+
+    node.send(node.admin(HttpMethod.DELETE, "/v1/admin/webhooks/" + id), null);
+
+    assertThat(node.queryValue("SELECT status FROM deliveries WHERE target_id = $1", id)).isEqualTo("cancelled");
+    await().pollDelay(300, TimeUnit.MILLISECONDS).atMost(2, TimeUnit.SECONDS).untilAsserted(() -> assertThat(sink.received(path)).isEmpty());
+  }
+
+  @Test
   void afterRotationTheNewSecretSigns() throws Exception {
     String path = path();
     String id = subscribe(node, path, new JsonObject()).getString("webhook_id");
