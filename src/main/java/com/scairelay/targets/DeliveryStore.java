@@ -26,7 +26,8 @@ public final class DeliveryStore {
   private static final String HEAD = """
       SELECT id, next_attempt_at, lease_owner, lease_expires_at FROM deliveries
       WHERE target_id = $1 AND status = 'pending' ORDER BY id LIMIT $2""";
-  private static final String CLAIM_WEBHOOK = """
+  /** Leases those of the given rows nobody holds: FOR UPDATE SKIP LOCKED, and an expiry. */
+  private static final String LEASE = """
       WITH claimable AS (
         SELECT id FROM deliveries
         WHERE id = ANY($1) AND status = 'pending' AND next_attempt_at <= $3
@@ -34,18 +35,13 @@ public final class DeliveryStore {
         FOR UPDATE SKIP LOCKED
       )
       UPDATE deliveries d SET lease_owner = $2, lease_expires_at = $4, updated_at = $3
+      """;
+  private static final String CLAIM_WEBHOOK = LEASE + """
       FROM claimable c, audit_events a
       WHERE d.id = c.id AND a.event_id = d.event_id
       RETURNING d.id, d.event_id, d.attempts, d.rate_limited, d.first_failed_at,
                 a.timestamp, a.category, a.action, a.user_id, a.resource_id, a.payload""";
-  private static final String CLAIM = """
-      WITH claimable AS (
-        SELECT id FROM deliveries
-        WHERE id = ANY($1) AND status = 'pending' AND next_attempt_at <= $3
-          AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
-        FOR UPDATE SKIP LOCKED
-      )
-      UPDATE deliveries d SET lease_owner = $2, lease_expires_at = $4, updated_at = $3
+  private static final String CLAIM = LEASE + """
       FROM claimable c, events e, participants p
       WHERE d.id = c.id AND e.id = d.event_id AND p.id = e.sender_id
       RETURNING d.id, d.event_id, d.attempts, d.rate_limited, d.first_failed_at,
