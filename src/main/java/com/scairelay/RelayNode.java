@@ -3,6 +3,9 @@ package com.scairelay;
 import com.scairelay.audit.AuditLog;
 import com.scairelay.audit.FailureAuditLimiter;
 import com.scairelay.auth.AccessGuard;
+import com.scairelay.auth.ApiKeyStore;
+import com.scairelay.auth.ApplicationStore;
+import com.scairelay.auth.TokenService;
 import com.scairelay.bridges.BridgeCounters;
 import com.scairelay.bridges.BridgeRegistry;
 import com.scairelay.bridges.BridgeStore;
@@ -76,14 +79,24 @@ public final class RelayNode {
     AuditLog audit = new AuditLog(pool, setup.clock());
     SecretBox secrets = new SecretBox(setup.masterKey());
     BridgeStore bridges = new BridgeStore(pool, secrets, audit);
-    Services services = new Services(config, setup.clock(), pool, new AccessGuard(setup.adminToken()), audit,
+    TokenService tokens = new TokenService(vertx, pool, secrets, setup.clock(), config.maxTokenLifetime());
+    ApiKeyStore apiKeys = new ApiKeyStore(pool, audit);
+    Services services = new Services(config, setup.clock(), pool, new AccessGuard(setup.adminToken(), tokens, apiKeys), audit,
         new FailureAuditLimiter(config.signatureFailureAuditsPerMinute()), bridges,
         new BridgeRegistry(vertx, bridges, config.bridgeCacheTtl()), new BridgeCounters(pool), new RoomStore(pool),
         new EventLog.Stats(), new DeliveryStore(pool),
         new OutboundGuard(config.outbound().allowLoopback(), config.outbound().allowPrivateNetworks()),
-        new WebhookStore(pool, secrets, audit));
+        new WebhookStore(pool, secrets, audit), tokens, new ApplicationStore(pool, audit), apiKeys);
     RelayNode node = new RelayNode(vertx, services, Ids.newId("node"));
-    return node.deploy().map(node);
+    return tokens.load()
+        .recover(err -> {
+          log.warn("signing keys could not be loaded ({}); tokens are refused until they are, retrying every 5 s", err.getMessage());
+          long[] retry = new long[1];
+          retry[0] = vertx.setPeriodic(5_000, id -> tokens.load().onSuccess(v -> vertx.cancelTimer(retry[0])));
+          node.timers.add(retry[0]);
+          return Future.succeededFuture();
+        })
+        .compose(v -> node.deploy()).map(node);
   }
 
   /** Transports first, then the delivery side, then HTTP: nothing is accepted before it can be delivered. */

@@ -3,6 +3,9 @@ package com.scairelay;
 import com.scairelay.audit.AuditLog;
 import com.scairelay.audit.FailureAuditLimiter;
 import com.scairelay.auth.AccessGuard;
+import com.scairelay.auth.ApiKeyStore;
+import com.scairelay.auth.ApplicationStore;
+import com.scairelay.auth.TokenService;
 import com.scairelay.bridges.BridgeCounters;
 import com.scairelay.bridges.BridgeRegistry;
 import com.scairelay.bridges.BridgeStore;
@@ -31,5 +34,8 @@ public record Services(
     EventLog.Stats eventLogStats,
     DeliveryStore deliveries,
     OutboundGuard outboundGuard,
-    WebhookStore webhooks) {
+    WebhookStore webhooks,
+    TokenService tokens,
+    ApplicationStore applications,
+    ApiKeyStore apiKeys) {
 }

@@ -21,6 +21,11 @@ public record AuditEvent(
     return new AuditEvent(Ids.newId("evt"), now, category, action, userId, resourceId, payload, null, null);
   }
 
+  /** The application acting for the user (the {@code act} claim of an exchanged token), if any. */
+  public AuditEvent withServiceAccount(String account) {
+    return new AuditEvent(eventId, timestamp, category, action, userId, resourceId, payload, account, ip);
+  }
+
   public AuditEvent withIp(String address) {
     return new AuditEvent(eventId, timestamp, category, action, userId, resourceId, payload, serviceAccount, address);
   }

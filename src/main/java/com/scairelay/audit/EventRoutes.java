@@ -35,8 +35,9 @@ public final class EventRoutes {
     String resourceId = JsonBody.optionalString(body, "resource_id", 255);
     String ip = JsonBody.optionalString(body, "ip", 64);
     JsonObject payload = body.containsKey("payload") ? JsonBody.requiredObject(body, "payload") : new JsonObject();
-    AuditEvent event = services.audit().event(category, action, userId, resourceId, payload).withIp(ip);
     String publisher = AccessGuard.principal(ctx).userId();
+    AuditEvent event = services.audit().event(category, action, userId, resourceId, payload).withIp(ip)
+        .withServiceAccount(AccessGuard.principal(ctx).serviceAccount());
     services.audit().record(event)
         .onSuccess(v -> json(ctx, 201, new JsonObject().put("event_id", event.eventId()).put("timestamp", event.timestamp().toString())
             .put("published_by", publisher)))

@@ -1,35 +1,60 @@
 package com.scairelay.auth;
 
 import com.scairelay.ingress.ProblemException;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
- * Checks the bearer token of admin and API calls and the scope a route needs. Today the only
- * credential is the bootstrap admin token from configuration, which carries every scope.
+ * Checks the bearer token of every API call and the scope its route needs. A token is one of: the
+ * bootstrap admin token from configuration (every scope), a personal API key ({@code sak_…}), or an
+ * access token this relay issued (a JWT, verified locally with the signing keys).
  */
 public final class AccessGuard {
   private static final String PRINCIPAL = "principal";
-  private static final Principal BOOTSTRAP_ADMIN = new Principal("admin", Scopes.ALL);
+  public static final String API_KEY_PREFIX = "sak_";
+  private static final Principal BOOTSTRAP_ADMIN = new Principal("admin", Scopes.ALL, null);
 
   private final byte[] adminToken;
+  private final TokenService tokens;
+  private final ApiKeyStore apiKeys;
 
-  public AccessGuard(String adminToken) {
+  public AccessGuard(String adminToken, TokenService tokens, ApiKeyStore apiKeys) {
     this.adminToken = adminToken.getBytes(StandardCharsets.UTF_8);
+    this.tokens = tokens;
+    this.apiKeys = apiKeys;
   }
 
   /** A route handler that lets the request on only with a valid token carrying {@code scope}. */
   public Handler<RoutingContext> require(String scope) {
     return ctx -> {
-      Principal principal = authenticate(ctx.request().getHeader("Authorization"));
-      if (!principal.has(scope)) {
-        throw new ProblemException(403, "Forbidden", "this token lacks the scope '" + scope + "'");
+      // Authentication may wait for the database: hold a request that is still open (a WebSocket upgrade).
+      HttpServerRequest request = ctx.request();
+      boolean hold = !request.isEnded();
+      if (hold) {
+        request.pause();
       }
-      ctx.put(PRINCIPAL, principal);
-      ctx.next();
+      authenticate(request.getHeader("Authorization")).onComplete(ar -> {
+        if (hold) {
+          request.resume();
+        }
+        if (ar.failed()) {
+          ctx.fail(ar.cause());
+        } else if (!ar.result().has(scope)) {
+          ctx.fail(new ProblemException(403, "Forbidden", "this token lacks the scope '" + scope + "'"));
+        } else {
+          ctx.put(PRINCIPAL, ar.result());
+          ctx.next();
+        }
+      });
     };
   }
 
@@ -37,17 +62,29 @@ public final class AccessGuard {
     return ctx.get(PRINCIPAL);
   }
 
-  private Principal authenticate(String header) {
+  Future<Principal> authenticate(String header) {
     if (header == null || header.isBlank()) {
-      throw ProblemException.unauthorized("an 'Authorization: Bearer <token>' header is required");
+      return Future.failedFuture(ProblemException.unauthorized("an 'Authorization: Bearer <token>' header is required"));
     }
     if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      throw ProblemException.unauthorized("the Authorization header must use the Bearer scheme");
+      return Future.failedFuture(ProblemException.unauthorized("the Authorization header must use the Bearer scheme"));
     }
-    byte[] presented = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-    if (MessageDigest.isEqual(presented, adminToken)) {
-      return BOOTSTRAP_ADMIN;
+    String token = header.substring(7).trim();
+    if (MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), adminToken)) {
+      return Future.succeededFuture(BOOTSTRAP_ADMIN);
     }
-    throw ProblemException.unauthorized("the bearer token is not valid");
+    if (token.startsWith(API_KEY_PREFIX)) {
+      return apiKeys.find(token).map(found -> found.orElseThrow(() -> ProblemException.unauthorized("the API key is not valid or was revoked")));
+    }
+    return tokens.verify(token)
+        .map(AccessGuard::fromClaims)
+        .recover(err -> Future.failedFuture(ProblemException.unauthorized("the bearer token is not valid (expired, tampered or not issued here)")));
+  }
+
+  static Principal fromClaims(JsonObject claims) {
+    String scope = claims.getString("scope", "");
+    Set<String> scopes = new HashSet<>(Arrays.asList(scope.isBlank() ? new String[0] : scope.split(" ")));
+    JsonObject act = claims.getJsonObject("act");
+    return new Principal(claims.getString("sub"), Set.copyOf(scopes), act == null ? null : act.getString("sub"));
   }
 }

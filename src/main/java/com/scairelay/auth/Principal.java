@@ -3,7 +3,7 @@ package com.scairelay.auth;
 import java.util.Set;
 
 /** Who made a request, and what it may do. Recorded as {@code user_id} in audit events. */
-public record Principal(String userId, Set<String> scopes) {
+public record Principal(String userId, Set<String> scopes, String serviceAccount) {
   public boolean has(String scope) {
     return scopes.contains(scope) || scopes.contains(Scopes.ADMIN_WRITE);
   }

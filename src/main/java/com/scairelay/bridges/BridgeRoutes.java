@@ -4,6 +4,7 @@ import com.scairelay.Services;
 import com.scairelay.audit.AuditEvent;
 import com.scairelay.audit.Category;
 import com.scairelay.auth.AccessGuard;
+import com.scairelay.auth.Principal;
 import com.scairelay.auth.Scopes;
 import com.scairelay.ingress.JsonBody;
 import com.scairelay.ingress.ProblemException;
@@ -156,7 +157,8 @@ public final class BridgeRoutes {
   }
 
   private AuditEvent adminEvent(RoutingContext ctx, String action, String bridgeId, JsonObject payload) {
-    return services.audit().event(Category.ADMIN, action, AccessGuard.principal(ctx).userId(), bridgeId, payload);
+    Principal who = AccessGuard.principal(ctx);
+    return services.audit().event(Category.ADMIN, action, who.userId(), bridgeId, payload).withServiceAccount(who.serviceAccount());
   }
 
   private static JsonObject withCounters(Bridge bridge, JsonObject counters) {

@@ -40,6 +40,8 @@ public record RelayConfig(
     int eventLogMaxInFlight,
     Duration bridgeCacheTtl,
     Duration webhookSecretGrace,
+    Duration clientSecretGrace,
+    Duration maxTokenLifetime,
     Delivery delivery,
     Outbound outbound) {
 
@@ -107,6 +109,8 @@ public record RelayConfig(
         s.integer("eventlog.max_in_flight", 1, 64),
         Duration.ofSeconds(s.integer("bridges.cache_ttl_seconds", 1, 86_400)),
         Duration.ofSeconds(s.integer("webhooks.secret_grace_seconds", 0, 30 * 86_400)),
+        Duration.ofSeconds(s.integer("auth.client_secret_grace_seconds", 0, 30 * 86_400)),
+        Duration.ofSeconds(s.integer("auth.max_token_lifetime_seconds", 60, 7 * 86_400)),
         new Delivery(
             Duration.ofSeconds(s.integer("deliveries.lease_seconds", 1, 3_600)),
             Duration.ofMillis(s.integer("deliveries.sweep_interval_ms", 10, 600_000)),

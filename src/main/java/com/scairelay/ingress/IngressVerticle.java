@@ -3,6 +3,8 @@ package com.scairelay.ingress;
 import com.scairelay.Services;
 import com.scairelay.audit.AuditRoutes;
 import com.scairelay.audit.EventRoutes;
+import com.scairelay.auth.ApplicationRoutes;
+import com.scairelay.auth.TokenRoutes;
 import com.scairelay.bridges.BridgeRoutes;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
@@ -57,6 +59,8 @@ public final class IngressVerticle extends VerticleBase {
     new DeliveryRoutes(services).mount(router);
     new WebhookRoutes(services).mount(router);
     new EventRoutes(services).mount(router);
+    new ApplicationRoutes(services).mount(router);
+    new TokenRoutes(services).mount(router);
     ProblemHandler problems = new ProblemHandler();
     router.route().failureHandler(problems);
     router.errorHandler(404, problems);

@@ -4,6 +4,7 @@ import com.scairelay.Services;
 import com.scairelay.audit.AuditEvent;
 import com.scairelay.audit.Category;
 import com.scairelay.auth.AccessGuard;
+import com.scairelay.auth.Principal;
 import com.scairelay.auth.Scopes;
 import com.scairelay.ingress.JsonBody;
 import com.scairelay.ingress.ProblemException;
@@ -130,6 +131,7 @@ public final class WebhookRoutes {
   }
 
   private AuditEvent adminEvent(RoutingContext ctx, String action, String webhookId, JsonObject payload) {
-    return services.audit().event(Category.ADMIN, action, AccessGuard.principal(ctx).userId(), webhookId, payload);
+    Principal who = AccessGuard.principal(ctx);
+    return services.audit().event(Category.ADMIN, action, who.userId(), webhookId, payload).withServiceAccount(who.serviceAccount());
   }
 }

@@ -1,0 +1,176 @@
+package com.scairelay.auth;
+
+import com.scairelay.Services;
+import com.scairelay.audit.AuditEvent;
+import com.scairelay.audit.Category;
+import com.scairelay.ingress.JsonBody;
+import com.scairelay.ingress.ProblemException;
+import com.scairelay.store.Ids;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+import static com.scairelay.ingress.Responses.json;
+
+/** Applications (OAuth 2 clients) and personal API keys: {@code admin:read} to look, {@code admin:write} to change. */
+public final class ApplicationRoutes {
+  static final int DEFAULT_LIFETIME = 3600;
+
+  private final Services services;
+
+  public ApplicationRoutes(Services services) {
+    this.services = services;
+  }
+
+  public void mount(Router router) {
+    AccessGuard guard = services.guard();
+    router.post("/v1/admin/applications").handler(guard.require(Scopes.ADMIN_WRITE)).handler(this::create);
+    router.get("/v1/admin/applications").handler(guard.require(Scopes.ADMIN_READ)).handler(this::list);
+    router.get("/v1/admin/applications/:id").handler(guard.require(Scopes.ADMIN_READ)).handler(this::get);
+    router.patch("/v1/admin/applications/:id").handler(guard.require(Scopes.ADMIN_WRITE)).handler(this::patch);
+    router.delete("/v1/admin/applications/:id").handler(guard.require(Scopes.ADMIN_WRITE)).handler(this::delete);
+    router.post("/v1/admin/applications/:id/rotate-secret").handler(guard.require(Scopes.ADMIN_WRITE)).handler(this::rotate);
+    router.post("/v1/admin/api-keys").handler(guard.require(Scopes.ADMIN_WRITE)).handler(this::createKey);
+    router.get("/v1/admin/api-keys").handler(guard.require(Scopes.ADMIN_READ)).handler(ctx ->
+        services.apiKeys().list().onSuccess(keys -> json(ctx, 200, new JsonObject().put("api_keys", keys))).onFailure(ctx::fail));
+    router.delete("/v1/admin/api-keys/:id").handler(guard.require(Scopes.ADMIN_WRITE)).handler(this::revokeKey);
+  }
+
+  static String newSecret(String prefix) {
+    return prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(Ids.randomBytes(32));
+  }
+
+  private void create(RoutingContext ctx) {
+    JsonObject body = JsonBody.of(ctx);
+    String name = JsonBody.requiredString(body, "name", 200);
+    String description = JsonBody.optionalString(body, "description", 2000);
+    List<String> redirects = strings(body, "redirect_uris", false);
+    List<String> scopes = scopes(body, true);
+    int lifetime = JsonBody.optionalInt(body, "token_lifetime", DEFAULT_LIFETIME, 60, maxLifetime());
+    Instant now = services.clock().instant();
+    Application app = new Application(Ids.newId("app"), name, description == null ? "" : description, redirects, scopes, lifetime, null, now, now);
+    String secret = newSecret("cs_");
+    services.applications().insert(app, secret, adminEvent(ctx, "application.created", app.clientId(),
+            new JsonObject().put("name", name).put("scopes", new JsonArray(scopes))))
+        .onSuccess(v -> json(ctx, 201, app.toJson().put("client_secret", secret)))
+        .onFailure(ctx::fail);
+  }
+
+  private void list(RoutingContext ctx) {
+    services.applications().list().onSuccess(apps -> {
+      JsonArray out = new JsonArray();
+      apps.forEach(a -> out.add(a.toJson()));
+      json(ctx, 200, new JsonObject().put("applications", out));
+    }).onFailure(ctx::fail);
+  }
+
+  private void get(RoutingContext ctx) {
+    found(ctx.pathParam("id")).onSuccess(a -> json(ctx, 200, a.toJson())).onFailure(ctx::fail);
+  }
+
+  private void patch(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    JsonObject body = JsonBody.of(ctx);
+    List<String> scopes = body.containsKey("scopes") ? scopes(body, true) : null;
+    Integer lifetime = body.containsKey("token_lifetime") ? JsonBody.optionalInt(body, "token_lifetime", DEFAULT_LIFETIME, 60, maxLifetime()) : null;
+    String description = JsonBody.optionalString(body, "description", 2000);
+    AuditEvent event = adminEvent(ctx, "application.updated", id, new JsonObject().put("fields", new JsonArray(body.fieldNames().stream().sorted().toList())));
+    services.applications().update(id, scopes, lifetime, description, event.timestamp(), event)
+        .compose(changed -> changedOr404(id, changed))
+        .compose(v -> found(id))
+        .onSuccess(a -> json(ctx, 200, a.toJson()))
+        .onFailure(ctx::fail);
+  }
+
+  private void delete(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    AuditEvent event = adminEvent(ctx, "application.deleted", id, new JsonObject());
+    services.applications().delete(id, event.timestamp(), event)
+        .compose(changed -> changedOr404(id, changed))
+        .onSuccess(v -> ctx.response().setStatusCode(204).end())
+        .onFailure(ctx::fail);
+  }
+
+  /** A new secret, shown once; the old one keeps working for {@code auth.client_secret_grace_seconds} (24 h). */
+  private void rotate(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    String secret = newSecret("cs_");
+    AuditEvent event = adminEvent(ctx, "application.secret_rotated", id, new JsonObject());
+    Instant previousExpires = event.timestamp().plus(services.config().clientSecretGrace());
+    services.applications().rotate(id, secret, previousExpires, event.timestamp(), event)
+        .compose(changed -> changedOr404(id, changed))
+        .onSuccess(v -> json(ctx, 200, new JsonObject().put("client_id", id).put("client_secret", secret)
+            .put("previous_secret_expires_at", previousExpires.toString())))
+        .onFailure(ctx::fail);
+  }
+
+  private void createKey(RoutingContext ctx) {
+    JsonObject body = JsonBody.of(ctx);
+    String name = JsonBody.requiredString(body, "name", 200);
+    List<String> scopes = scopes(body, true);
+    String id = Ids.newId("key");
+    String key = newSecret(AccessGuard.API_KEY_PREFIX);
+    Instant now = services.clock().instant();
+    String by = AccessGuard.principal(ctx).userId();
+    services.apiKeys().insert(id, name, scopes, key, by, now, adminEvent(ctx, "api_key.created", id,
+            new JsonObject().put("name", name).put("scopes", new JsonArray(scopes))))
+        .onSuccess(v -> json(ctx, 201, new JsonObject().put("key_id", id).put("name", name).put("scopes", new JsonArray(scopes)).put("api_key", key)))
+        .onFailure(ctx::fail);
+  }
+
+  private void revokeKey(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    AuditEvent event = adminEvent(ctx, "api_key.revoked", id, new JsonObject());
+    services.apiKeys().revoke(id, event.timestamp(), event)
+        .compose(changed -> changed ? Future.succeededFuture() : Future.failedFuture(ProblemException.notFound("no API key " + id)))
+        .onSuccess(v -> ctx.response().setStatusCode(204).end())
+        .onFailure(ctx::fail);
+  }
+
+  private int maxLifetime() {
+    return (int) services.config().maxTokenLifetime().toSeconds();
+  }
+
+  private static List<String> scopes(JsonObject body, boolean required) {
+    List<String> scopes = strings(body, "scopes", required);
+    for (String scope : scopes) {
+      if (!Scopes.ALL.contains(scope)) {
+        throw ProblemException.badRequest("field 'scopes' has '" + scope + "', which is not one of " + Scopes.ALL.stream().sorted().toList());
+      }
+    }
+    return scopes;
+  }
+
+  private static List<String> strings(JsonObject body, String field, boolean required) {
+    Object value = body.getValue(field);
+    if (value == null && !required) {
+      return List.of();
+    }
+    if (!(value instanceof JsonArray array) || (required && array.isEmpty()) || array.stream().anyMatch(v -> !(v instanceof String))) {
+      throw ProblemException.badRequest("field '" + field + "' must be " + (required ? "a non-empty" : "an") + " array of strings");
+    }
+    List<String> out = new ArrayList<>();
+    array.forEach(v -> out.add((String) v));
+    return out;
+  }
+
+  private static Future<Void> changedOr404(String id, boolean changed) {
+    return changed ? Future.succeededFuture() : Future.failedFuture(ProblemException.notFound("no application " + id));
+  }
+
+  private Future<Application> found(String id) {
+    return services.applications().find(id).map(found -> found.orElseThrow(() -> ProblemException.notFound("no application " + id)));
+  }
+
+  private AuditEvent adminEvent(RoutingContext ctx, String action, String resourceId, JsonObject payload) {
+    Principal who = AccessGuard.principal(ctx);
+    return services.audit().event(Category.ADMIN, action, who.userId(), resourceId, payload).withServiceAccount(who.serviceAccount());
+  }
+}

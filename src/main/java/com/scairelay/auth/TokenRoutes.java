@@ -1,0 +1,182 @@
+package com.scairelay.auth;
+
+import com.scairelay.Services;
+import com.scairelay.audit.Category;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+
+import java.util.Set;
+
+import static com.scairelay.ingress.Responses.json;
+
+/**
+ * {@code POST /oauth/token} (RFC 6749 client credentials and RFC 8693 token exchange, errors in the
+ * RFC 6749 format), {@code GET /.well-known/jwks.json}, and {@code POST /v1/admin/signing-keys/rotate}.
+ */
+public final class TokenRoutes {
+  static final String TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+  static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+
+  /** An RFC 6749 §5.2 error. */
+  private static final class OAuthError extends RuntimeException {
+    final int status;
+    final String error;
+
+    OAuthError(int status, String error, String description) {
+      super(description, null, false, false);
+      this.status = status;
+      this.error = error;
+    }
+  }
+
+  private final Services services;
+
+  public TokenRoutes(Services services) {
+    this.services = services;
+  }
+
+  public void mount(Router router) {
+    router.post("/oauth/token").handler(this::token);
+    router.get("/.well-known/jwks.json").handler(ctx -> json(ctx, 200, services.tokens().jwks()));
+    router.post("/v1/admin/signing-keys/rotate").handler(services.guard().require(Scopes.ADMIN_WRITE)).handler(ctx ->
+        services.tokens().rotate().onSuccess(kid -> json(ctx, 200, new JsonObject().put("kid", kid))).onFailure(ctx::fail));
+  }
+
+  private void token(RoutingContext ctx) {
+    MultiMap form = ctx.request().formAttributes();
+    String grant = form.get("grant_type");
+    Instant now = services.clock().instant();
+    Future<JsonObject> answer;
+    try {
+      String[] client = clientCredentials(ctx, form);
+      if (grant == null || grant.isBlank()) {
+        throw new OAuthError(400, "invalid_request", "grant_type is required");
+      }
+      if (!grant.equals("client_credentials") && !grant.equals(TOKEN_EXCHANGE)) {
+        throw new OAuthError(400, "unsupported_grant_type", "grant_type must be client_credentials or " + TOKEN_EXCHANGE);
+      }
+      answer = services.applications().authenticate(client[0], client[1], now)
+          .compose(found -> found.isPresent() ? Future.succeededFuture(found.get()) : clientFailed(ctx, client[0], now))
+          .compose(app -> grant.equals("client_credentials") ? clientCredentialsToken(app, form) : exchangedToken(app, form));
+    } catch (OAuthError e) {
+      answer = Future.failedFuture(e);
+    }
+    answer.onSuccess(body -> {
+      ctx.response().putHeader("Cache-Control", "no-store");
+      json(ctx, 200, body);
+    }).onFailure(err -> {
+      if (err instanceof OAuthError e) {
+        ctx.response().putHeader("Cache-Control", "no-store");
+        json(ctx, e.status, new JsonObject().put("error", e.error).put("error_description", e.getMessage()));
+      } else {
+        ctx.fail(err);
+      }
+    });
+  }
+
+  /** HTTP Basic (form-encoded id and secret, RFC 6749 §2.3.1) or client_id and client_secret in the body. */
+  private static String[] clientCredentials(RoutingContext ctx, MultiMap form) {
+    String header = ctx.request().getHeader("Authorization");
+    if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {
+      try {
+        String decoded = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
+        int colon = decoded.indexOf(':');
+        if (colon > 0) {
+          return new String[] {URLDecoder.decode(decoded.substring(0, colon), StandardCharsets.UTF_8),
+              URLDecoder.decode(decoded.substring(colon + 1), StandardCharsets.UTF_8)};
+        }
+      } catch (IllegalArgumentException ignored) {
+        // answered below
+      }
+      throw new OAuthError(401, "invalid_client", "the Basic credentials are malformed");
+    }
+    String id = form.get("client_id");
+    String secret = form.get("client_secret");
+    if (id == null || secret == null) {
+      throw new OAuthError(401, "invalid_client", "client authentication is required: HTTP Basic or client_id and client_secret");
+    }
+    return new String[] {id, secret};
+  }
+
+  /** 401 invalid_client, and an AUTHENTICATION audit event (bounded per client id like signature failures). */
+  private <T> Future<T> clientFailed(RoutingContext ctx, String clientId, Instant now) {
+    OAuthError error = new OAuthError(401, "invalid_client", "unknown client or wrong secret");
+    if (services.failureAudits().admit("client:" + clientId, now).isEmpty()) {
+      return Future.failedFuture(error);
+    }
+    JsonObject payload = new JsonObject().put("client_id", clientId)
+        .put("remote_address", ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress());
+    return services.audit().record(services.audit().event(Category.AUTHENTICATION, "oauth.client_authentication_failed", null, clientId, payload))
+        .transform(ar -> Future.failedFuture(error));
+  }
+
+  private Future<JsonObject> clientCredentialsToken(Application app, MultiMap form) {
+    Set<String> scopes = requested(form.get("scope"), Set.copyOf(app.scopes()));
+    JsonObject claims = new JsonObject().put("sub", app.clientId()).put("client_id", app.clientId()).put("scope", String.join(" ", scopes));
+    return issued(app, claims, scopes, "client_credentials", null);
+  }
+
+  /** RFC 8693: a token for the subject of {@code subject_token}, acting as this application ({@code act}). */
+  private Future<JsonObject> exchangedToken(Application app, MultiMap form) {
+    String subjectToken = form.get("subject_token");
+    if (subjectToken == null || subjectToken.isBlank()) {
+      return Future.failedFuture(new OAuthError(400, "invalid_request", "subject_token is required"));
+    }
+    String type = form.get("subject_token_type");
+    if (type != null && !type.equals(ACCESS_TOKEN_TYPE)) {
+      return Future.failedFuture(new OAuthError(400, "invalid_request", "subject_token_type must be " + ACCESS_TOKEN_TYPE));
+    }
+    return services.tokens().verify(subjectToken)
+        .recover(err -> Future.failedFuture(new OAuthError(400, "invalid_grant", "the subject_token is not a valid token of this relay")))
+        .compose(subject -> {
+          Set<String> allowed = new LinkedHashSet<>(AccessGuard.fromClaims(subject).scopes());
+          allowed.retainAll(app.scopes());
+          Set<String> scopes = requested(form.get("scope"), allowed);
+          JsonObject claims = new JsonObject().put("sub", subject.getString("sub")).put("client_id", app.clientId())
+              .put("scope", String.join(" ", scopes)).put("act", new JsonObject().put("sub", app.clientId()));
+          return issued(app, claims, scopes, TOKEN_EXCHANGE, subject.getString("sub"));
+        });
+  }
+
+  private Future<JsonObject> issued(Application app, JsonObject claims, Set<String> scopes, String grant, String subject) {
+    String token = services.tokens().issue(claims, Duration.ofSeconds(app.tokenLifetime()));
+    JsonObject payload = new JsonObject().put("client_id", app.clientId()).put("grant_type", grant).put("scope", String.join(" ", scopes));
+    if (subject != null) {
+      payload.put("subject", subject);
+    }
+    JsonObject body = new JsonObject().put("access_token", token).put("token_type", "Bearer")
+        .put("expires_in", app.tokenLifetime()).put("scope", String.join(" ", scopes));
+    if (grant.equals(TOKEN_EXCHANGE)) {
+      body.put("issued_token_type", ACCESS_TOKEN_TYPE);
+    }
+    return services.audit().record(services.audit().event(Category.AUTHENTICATION, "oauth.token_issued", subject, app.clientId(), payload)
+            .withServiceAccount(subject != null ? app.clientId() : null))
+        .map(body);
+  }
+
+  /** The requested scopes (space-separated), which must all be allowed; all allowed ones when none are asked for. */
+  private static Set<String> requested(String scope, Set<String> allowed) {
+    if (scope == null || scope.isBlank()) {
+      return allowed;
+    }
+    Set<String> asked = new LinkedHashSet<>(Arrays.asList(scope.trim().split("\\s+")));
+    List<String> refused = asked.stream().filter(s -> !allowed.contains(s)).toList();
+    if (!refused.isEmpty()) {
+      throw new OAuthError(400, "invalid_scope", "not allowed for this client: " + String.join(" ", refused));
+    }
+    return asked;
+  }
+
+}
