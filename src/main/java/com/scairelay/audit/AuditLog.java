@@ -2,6 +2,7 @@ package com.scairelay.audit;
 
 import static com.scairelay.store.Times.utc;
 
+import com.scairelay.auth.Principal;
 import com.scairelay.ingress.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -61,6 +62,11 @@ public final class AuditLog {
 
   public AuditEvent event(Category category, String action, String userId, String resourceId, JsonObject payload) {
     return AuditEvent.of(clock.instant(), category, action, userId, resourceId, payload);
+  }
+
+  /** An {@code ADMIN} event done by {@code who}, naming the application acting for them if any. */
+  public AuditEvent adminEvent(Principal who, String action, String resourceId, JsonObject payload) {
+    return event(Category.ADMIN, action, who.userId(), resourceId, payload).withServiceAccount(who.serviceAccount());
   }
 
   /**

@@ -2,7 +2,6 @@ package com.scairelay.auth;
 
 import com.scairelay.Services;
 import com.scairelay.audit.AuditEvent;
-import com.scairelay.audit.Category;
 import com.scairelay.ingress.JsonBody;
 import com.scairelay.ingress.ProblemException;
 import com.scairelay.store.Ids;
@@ -170,7 +169,6 @@ public final class ApplicationRoutes {
   }
 
   private AuditEvent adminEvent(RoutingContext ctx, String action, String resourceId, JsonObject payload) {
-    Principal who = AccessGuard.principal(ctx);
-    return services.audit().event(Category.ADMIN, action, who.userId(), resourceId, payload).withServiceAccount(who.serviceAccount());
+    return services.audit().adminEvent(AccessGuard.principal(ctx), action, resourceId, payload);
   }
 }

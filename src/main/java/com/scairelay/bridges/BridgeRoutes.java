@@ -2,9 +2,7 @@ package com.scairelay.bridges;
 
 import com.scairelay.Services;
 import com.scairelay.audit.AuditEvent;
-import com.scairelay.audit.Category;
 import com.scairelay.auth.AccessGuard;
-import com.scairelay.auth.Principal;
 import com.scairelay.auth.Scopes;
 import com.scairelay.ingress.JsonBody;
 import com.scairelay.ingress.ProblemException;
@@ -157,8 +155,7 @@ public final class BridgeRoutes {
   }
 
   private AuditEvent adminEvent(RoutingContext ctx, String action, String bridgeId, JsonObject payload) {
-    Principal who = AccessGuard.principal(ctx);
-    return services.audit().event(Category.ADMIN, action, who.userId(), bridgeId, payload).withServiceAccount(who.serviceAccount());
+    return services.audit().adminEvent(AccessGuard.principal(ctx), action, bridgeId, payload);
   }
 
   private static JsonObject withCounters(Bridge bridge, JsonObject counters) {

@@ -2,9 +2,7 @@ package com.scairelay.webhooks;
 
 import com.scairelay.Services;
 import com.scairelay.audit.AuditEvent;
-import com.scairelay.audit.Category;
 import com.scairelay.auth.AccessGuard;
-import com.scairelay.auth.Principal;
 import com.scairelay.auth.Scopes;
 import com.scairelay.ingress.JsonBody;
 import com.scairelay.ingress.ProblemException;
@@ -131,7 +129,6 @@ public final class WebhookRoutes {
   }
 
   private AuditEvent adminEvent(RoutingContext ctx, String action, String webhookId, JsonObject payload) {
-    Principal who = AccessGuard.principal(ctx);
-    return services.audit().event(Category.ADMIN, action, who.userId(), webhookId, payload).withServiceAccount(who.serviceAccount());
+    return services.audit().adminEvent(AccessGuard.principal(ctx), action, webhookId, payload);
   }
 }
