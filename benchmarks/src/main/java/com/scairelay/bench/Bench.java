@@ -47,7 +47,7 @@ public final class Bench {
     this.repo = Path.of(opts.getOrDefault("repo", ".")).toAbsolutePath().normalize();
     this.work = repo.resolve("benchmarks/work");
     Files.createDirectories(work);
-    this.duration = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("duration", "6")));
+    this.duration = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("duration", "5")));
     this.connections = Integer.parseInt(opts.getOrDefault("connections", "128"));
     this.warmup = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("warmup", "3")));
     this.report = new Report(Machine.describe(), command);
@@ -112,7 +112,7 @@ public final class Bench {
       }
       sink.close();
       report.write(out);
-      Files.writeString(repo.resolve("benchmarks/results/LATEST.md"), "Latest run: [" + stamp + "](" + stamp + "/results.md)\n");
+      Files.writeString(out.getParent().resolve("LATEST.md"), "Latest run: [" + stamp + "](" + stamp + "/results.md)\n");
       System.out.println("results written to " + out);
     }
   }
@@ -130,7 +130,7 @@ public final class Bench {
         Map.of(), work.resolve("noop.log"))) {
       noop.awaitLine("noop server listening", 60);
       // The first run of the generator also warms up its own JIT: give it longer.
-      Duration generatorWarmup = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("ceiling-warmup", "12")));
+      Duration generatorWarmup = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("ceiling-warmup", "10")));
       LoadGenerator.Result r = measure(noop, () -> new LoadGenerator(vertx, port, generatorWarmup).closedLoop("http-ceiling", connections, duration,
           inboundRequests(List.<String[]>of(new String[] {"brg_ceiling", secret}), "ceiling")));
       httpCeiling = r.throughput();
@@ -146,7 +146,7 @@ public final class Bench {
       report.figure("ceilings", "PostgreSQL ceiling", Double.NaN, "", null, null, "skipped: not on the embedded PostgreSQL");
       return;
     }
-    pgCeiling = new PgCeiling(port, work).measure(List.of(1, 64, 256), Integer.parseInt(opts.getOrDefault("pg-seconds", "5")), 4);
+    pgCeiling = new PgCeiling(port, work).measure(List.of(1, 64, 256), Integer.parseInt(opts.getOrDefault("pg-seconds", "4")), 4);
     pgCeiling.forEach((batch, rate) -> report.figure("ceilings", "PostgreSQL ceiling, " + batch + " per transaction", rate,
         "write sets/s", null, null, "dedupe + event + outbox row"));
   }
@@ -158,7 +158,7 @@ public final class Bench {
     String room = admin.room("inbound").getString("room_id");
     JsonObject one = admin.bridge(room, "inbound", null);
     List<String[]> single = List.<String[]>of(new String[] {one.getString("bridge_id"), one.getString("shared_secret")});
-    Duration nodeWarmup = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("node-warmup", "15")));
+    Duration nodeWarmup = Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("node-warmup", "10")));
     System.out.println("  warming up the node's JIT for " + nodeWarmup.toSeconds() + " s (not measured)");
     new LoadGenerator(vertx, nodePort, nodeWarmup).closedLoop("node-warm-up", connections, Duration.ofSeconds(1), inboundRequests(single, "warm"));
     LoadGenerator.Result max = measure(node, () -> generator().closedLoop("inbound-1-bridge-max", connections, duration, inboundRequests(single, "one")));
@@ -387,7 +387,7 @@ public final class Bench {
 
   /** How long a scenario waits for the deliveries of its load to arrive before it reports what did. */
   private Duration drainLimit() {
-    return Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("drain-seconds", "45")));
+    return Duration.ofSeconds(Integer.parseInt(opts.getOrDefault("drain-seconds", "20")));
   }
 
   /** The end-to-end runs wait for their whole backlog: the exactly-once check needs every delivery in. */
