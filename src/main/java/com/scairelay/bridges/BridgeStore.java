@@ -3,6 +3,7 @@ package com.scairelay.bridges;
 import com.scairelay.audit.AuditEvent;
 import com.scairelay.audit.AuditLog;
 import com.scairelay.audit.Category;
+import com.scairelay.store.Outbox;
 import com.scairelay.store.SecretBox;
 import static com.scairelay.store.Times.utc;
 import io.vertx.core.Future;
@@ -42,9 +43,6 @@ public final class BridgeStore {
       WHERE id = $1 AND deleted_at IS NULL""";
   private static final String DELETE = """
       UPDATE bridges SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL""";
-  private static final String CANCEL_DELIVERIES = """
-      UPDATE deliveries SET status = 'cancelled', updated_at = $2
-      WHERE target_id = $1 AND status = 'pending' RETURNING id, event_id""";
 
   private final Pool pool;
   private final SecretBox secrets;
@@ -107,7 +105,7 @@ public final class BridgeStore {
   public Future<Boolean> delete(String id, Instant now, AuditEvent event) {
     return changing(event, conn -> conn.preparedQuery(DELETE).execute(Tuple.of(id, utc(now))).compose(deleted -> deleted.rowCount() == 0
         ? Future.succeededFuture(deleted)
-        : conn.preparedQuery(CANCEL_DELIVERIES).execute(Tuple.of(id, utc(now))).compose(cancelled -> cancelled.rowCount() == 0
+        : Outbox.cancelPending(conn, id, now).compose(cancelled -> cancelled.rowCount() == 0
             ? Future.succeededFuture(deleted)
             : audit.record(conn, cancelledEvent(id, cancelled, now)).map(deleted))));
   }

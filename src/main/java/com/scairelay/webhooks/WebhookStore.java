@@ -2,6 +2,7 @@ package com.scairelay.webhooks;
 
 import com.scairelay.audit.AuditEvent;
 import com.scairelay.audit.AuditLog;
+import com.scairelay.store.Outbox;
 import com.scairelay.store.SecretBox;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -42,7 +43,6 @@ public final class WebhookStore {
       UPDATE webhooks SET previous_secret_enc = secret_enc, previous_secret_expires_at = $3, secret_enc = $2, updated_at = $4
       WHERE id = $1 AND deleted_at IS NULL""";
   private static final String DELETE = "UPDATE webhooks SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL";
-  private static final String CANCEL_DELIVERIES = "UPDATE deliveries SET status = 'cancelled', updated_at = $2 WHERE target_id = $1 AND status = 'pending'";
 
   private final Pool pool;
   private final SecretBox secrets;
@@ -106,7 +106,7 @@ public final class WebhookStore {
   Future<Boolean> delete(String id, Instant now, AuditEvent event) {
     return audit.changing(event, conn -> conn.preparedQuery(DELETE).execute(Tuple.of(id, utc(now)))
         .compose(rows -> rows.rowCount() == 0 ? Future.succeededFuture(rows) : recordOverflow(conn, id, now)
-            .compose(v -> conn.preparedQuery(CANCEL_DELIVERIES).execute(Tuple.of(id, utc(now))))
+            .compose(v -> Outbox.cancelPending(conn, id, now))
             .map(rows)));
   }
 
