@@ -1,10 +1,21 @@
 package com.scairelay;
 
 import com.scairelay.config.RelayConfig;
+import com.scairelay.targets.Scheduler;
+import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 
 import java.time.Clock;
+import java.util.function.BiFunction;
 
-/** Everything a node needs that is resolved before it starts: settings, database, credentials, clock. */
-public record NodeSetup(RelayConfig config, PgConnectOptions pg, String adminToken, byte[] masterKey, Clock clock) {
+/**
+ * Everything a node needs that is resolved before it starts: settings, database, credentials, clock,
+ * and how the delivery side's timers are kept (Vert.x timers in the clock, unless a test drives them).
+ */
+public record NodeSetup(RelayConfig config, PgConnectOptions pg, String adminToken, byte[] masterKey, Clock clock,
+                        BiFunction<Vertx, Clock, Scheduler> scheduler) {
+
+  public NodeSetup(RelayConfig config, PgConnectOptions pg, String adminToken, byte[] masterKey, Clock clock) {
+    this(config, pg, adminToken, masterKey, clock, Scheduler::of);
+  }
 }

@@ -1,116 +1,167 @@
 package com.scairelay;
 
 import com.scairelay.audit.AuditLog;
+import com.scairelay.audit.AuditRoutes;
+import com.scairelay.audit.EventRoutes;
 import com.scairelay.audit.FailureAuditLimiter;
 import com.scairelay.auth.AccessGuard;
 import com.scairelay.auth.ApiKeyStore;
+import com.scairelay.auth.ApplicationRoutes;
 import com.scairelay.auth.ApplicationStore;
+import com.scairelay.auth.TokenRoutes;
 import com.scairelay.auth.TokenService;
 import com.scairelay.bridges.BridgeCounters;
 import com.scairelay.bridges.BridgeRegistry;
+import com.scairelay.bridges.BridgeRoutes;
 import com.scairelay.bridges.BridgeStore;
+import com.scairelay.bridges.BridgeTargets;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
+import com.scairelay.http.Routes;
+import com.scairelay.ingress.HealthRoutes;
+import com.scairelay.ingress.InboundRoute;
 import com.scairelay.ingress.IngressVerticle;
+import com.scairelay.rooms.RoomRoutes;
 import com.scairelay.rooms.RoomStore;
 import com.scairelay.store.Ids;
 import com.scairelay.store.SecretBox;
-import com.scairelay.targets.DeliveryStore;
+import com.scairelay.targets.DeliveryRoutes;
+import com.scairelay.targets.Outbox;
+import com.scairelay.targets.Ownership;
+import com.scairelay.targets.TargetKinds;
 import com.scairelay.targets.TargetQueues;
-import com.scairelay.transport.CustomTransport;
+import com.scairelay.transport.Connectors;
 import com.scairelay.transport.OutboundGuard;
+import com.scairelay.transport.TransportVerticle;
+import com.scairelay.webhooks.WebhookFanOut;
+import com.scairelay.webhooks.WebhookRoutes;
 import com.scairelay.webhooks.WebhookStore;
+import com.scairelay.webhooks.WebhookTargets;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
-import static com.scairelay.store.Times.utc;
-
 /**
- * One ScaiRelay node on a Vert.x instance: builds the shared services, deploys one HTTP verticle per
- * event loop and runs the node's housekeeping (counter flushes, dedupe pruning). The database must
- * already be migrated.
+ * One ScaiRelay node on a Vert.x instance: builds the parts once, hands each the few others it uses,
+ * deploys the transports, the delivery side and one HTTP verticle per event loop, and runs the node's
+ * housekeeping (counter flushes, dedupe and delivery pruning). The database must already be migrated.
  */
 public final class RelayNode {
   private static final Logger log = LoggerFactory.getLogger(RelayNode.class);
   private static final long COUNTER_FLUSH_MS = 1_000;
   private static final long DEDUPE_PRUNE_MS = 60_000;
-  private static final String PRUNE_DEDUPE = "DELETE FROM inbound_dedupe WHERE received_at < $1";
   private static final long DELIVERY_PRUNE_MS = 600_000;
-  /** Finished deliveries older than the retention, with their attempts, a bounded number per run. */
-  private static final String PRUNE_DELIVERIES = """
-      WITH old AS (
-        SELECT id FROM deliveries WHERE status <> 'pending' AND updated_at < $1 ORDER BY updated_at LIMIT 50000
-      ), attempts AS (
-        DELETE FROM delivery_attempts a USING old WHERE a.delivery_id = old.id
-      )
-      DELETE FROM deliveries d USING old WHERE d.id = old.id""";
 
   private final Vertx vertx;
-  private final Services services;
+  private final RelayConfig config;
+  private final Clock clock;
+  private final Pool pool;
+  private final String nodeId = Ids.newId("node");
+  private final OutboundGuard outboundGuard;
+  private final Connectors connectors;
+  private final Outbox outbox;
+  private final AuditLog audit;
+  private final FailureAuditLimiter failureAudits;
+  private final BridgeStore bridges;
+  private final BridgeRegistry bridgeRegistry;
+  private final BridgeCounters bridgeCounters;
+  private final RoomStore rooms;
+  private final WebhookStore webhooks;
+  private final TokenService tokens;
+  private final ApplicationStore applications;
+  private final ApiKeyStore apiKeys;
+  private final AccessGuard guard;
+  private final TargetKinds kinds;
+  private final TargetQueues targetQueues;
+  private final EventLog.Stats eventLogStats = new EventLog.Stats();
   private final List<Long> timers = new ArrayList<>();
-  private boolean stopped;
-  private final String nodeId;
   private final List<String> deployments = new ArrayList<>();
+  private boolean stopped;
   private int port;
 
-  private RelayNode(Vertx vertx, Services services, String nodeId) {
+  private RelayNode(Vertx vertx, NodeSetup setup) {
     this.vertx = vertx;
-    this.services = services;
-    this.nodeId = nodeId;
-  }
-
-  public static Future<RelayNode> start(Vertx vertx, NodeSetup setup) {
-    RelayConfig config = setup.config();
-    Pool pool = PgBuilder.pool()
+    this.config = setup.config();
+    this.clock = setup.clock();
+    this.pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(config.pgPoolSize()))
         .connectingTo(setup.pg().setPipeliningLimit(64))
         .using(vertx)
         .build();
-    AuditLog audit = new AuditLog(pool, setup.clock());
     SecretBox secrets = new SecretBox(setup.masterKey());
-    BridgeStore bridges = new BridgeStore(pool, secrets, audit);
-    TokenService tokens = new TokenService(vertx, pool, secrets, setup.clock(), config.maxTokenLifetime());
-    ApiKeyStore apiKeys = new ApiKeyStore(pool, audit);
-    Services services = new Services(config, setup.clock(), pool, new AccessGuard(setup.adminToken(), tokens, apiKeys), audit,
-        new FailureAuditLimiter(config.signatureFailureAuditsPerMinute()), bridges,
-        new BridgeRegistry(vertx, bridges, config.bridgeCacheTtl()), new BridgeCounters(pool), new RoomStore(pool),
-        new EventLog.Stats(), new DeliveryStore(pool),
-        new OutboundGuard(config.outbound().allowLoopback(), config.outbound().allowPrivateNetworks()),
-        new WebhookStore(pool, secrets, audit), tokens, new ApplicationStore(pool, audit), apiKeys);
-    RelayNode node = new RelayNode(vertx, services, Ids.newId("node"));
-    return tokens.load()
+    outboundGuard = new OutboundGuard(config.outbound().allowLoopback(), config.outbound().allowPrivateNetworks());
+    connectors = Connectors.builtIn(outboundGuard);
+    outbox = new Outbox(vertx, pool, nodeId, Ownership.singleNode(nodeId));
+    audit = new AuditLog(pool, outbox, clock, new WebhookFanOut());
+    failureAudits = new FailureAuditLimiter(config.signatureFailureAuditsPerMinute());
+    bridges = new BridgeStore(pool, secrets, audit);
+    bridgeRegistry = new BridgeRegistry(vertx, bridges, config.bridgeCacheTtl());
+    bridgeCounters = new BridgeCounters(pool);
+    rooms = new RoomStore(pool);
+    webhooks = new WebhookStore(pool, secrets, audit);
+    tokens = new TokenService(vertx, pool, secrets, clock, config.maxTokenLifetime());
+    applications = new ApplicationStore(pool, audit);
+    apiKeys = new ApiKeyStore(pool, audit);
+    guard = new AccessGuard(setup.adminToken(), tokens, apiKeys);
+    kinds = new TargetKinds()
+        .register(BridgeTargets.kind(bridgeRegistry, audit, config.delivery()))
+        .register(WebhookTargets.kind(webhooks, audit));
+    targetQueues = new TargetQueues(outbox, kinds, connectors, setup.scheduler().apply(vertx, clock), clock, config);
+  }
+
+  public static Future<RelayNode> start(Vertx vertx, NodeSetup setup) {
+    RelayNode node = new RelayNode(vertx, setup);
+    return node.tokens.load()
         .recover(err -> {
           log.warn("signing keys could not be loaded ({}); tokens are refused until they are, retrying every 5 s", err.getMessage());
           long[] retry = new long[1];
-          retry[0] = vertx.setPeriodic(5_000, id -> tokens.load().onSuccess(v -> vertx.cancelTimer(retry[0])));
+          retry[0] = vertx.setPeriodic(5_000, id -> node.tokens.load().onSuccess(v -> vertx.cancelTimer(retry[0])));
           node.timers.add(retry[0]);
           return Future.succeededFuture();
         })
         .compose(v -> node.deploy()).map(node);
   }
 
+  /** The routes of one event loop, in the order they are matched. */
+  private List<Routes> routes(EventLog eventLog) {
+    return List.of(
+        new HealthRoutes(pool),
+        new InboundRoute(bridgeRegistry, bridgeCounters, connectors, eventLog, audit, failureAudits, config, clock),
+        new BridgeRoutes(guard, bridges, bridgeRegistry, rooms, audit, connectors, outbox, config, clock),
+        new RoomRoutes(guard, rooms, eventLog, clock),
+        new AuditRoutes(guard, audit),
+        new DeliveryRoutes(guard, kinds, pool),
+        new WebhookRoutes(guard, webhooks, audit, outboundGuard, outbox, config, clock),
+        new EventRoutes(guard, audit),
+        new ApplicationRoutes(guard, applications, apiKeys, audit, config, clock),
+        new TokenRoutes(guard, tokens, applications, audit, failureAudits, clock));
+  }
+
+  private EventLog eventLog(Vertx vertx) {
+    return new EventLog(vertx, outbox, clock, eventLogStats, new EventLog.Options(config.dedupeWindow(), config.eventLogMaxBatch(),
+        config.eventLogWindowMs(), config.eventLogMaxPending(), config.eventLogMaxInFlight(), BridgeTargets.KIND));
+  }
+
   /** Transports first, then the delivery side, then HTTP: nothing is accepted before it can be delivered. */
   private Future<Void> deploy() {
-    RelayConfig config = services.config();
     int transports = config.outbound().transportInstances() > 0 ? config.outbound().transportInstances() : Runtime.getRuntime().availableProcessors();
     List<IngressVerticle> http = new ArrayList<>();
-    return vertx.deployVerticle(() -> new CustomTransport(config.outbound(), services.outboundGuard(), services.clock()),
+    return vertx.deployVerticle(() -> new TransportVerticle(connectors, config.outbound(), outboundGuard, clock),
             new DeploymentOptions().setInstances(transports))
         .onSuccess(deployments::add)
-        .compose(id -> vertx.deployVerticle(new TargetQueues(services, nodeId)))
+        .compose(id -> vertx.deployVerticle(targetQueues))
         .onSuccess(deployments::add)
         .compose(id -> vertx.deployVerticle(() -> {
-          IngressVerticle verticle = new IngressVerticle(services);
+          IngressVerticle verticle = new IngressVerticle(config, this::eventLog, this::routes);
           synchronized (http) {
             http.add(verticle);
           }
@@ -134,26 +185,45 @@ public final class RelayNode {
     return port;
   }
 
-  public Services services() {
-    return services;
+  public Connectors connectors() {
+    return connectors;
+  }
+
+  public BridgeStore bridges() {
+    return bridges;
+  }
+
+  public BridgeRegistry bridgeRegistry() {
+    return bridgeRegistry;
+  }
+
+  public WebhookStore webhooks() {
+    return webhooks;
+  }
+
+  public EventLog.Stats eventLogStats() {
+    return eventLogStats;
+  }
+
+  /** True when the delivery side is doing nothing now (see {@link TargetQueues#quiet()}). */
+  public Future<Boolean> deliveriesQuiet() {
+    return targetQueues.quiet();
   }
 
   /** Deletes dedupe rows older than the window; an expired row would be replaced anyway, this keeps the table small. */
   public Future<Integer> pruneDedupe() {
-    var cutoff = services.clock().instant().minus(services.config().dedupeWindow());
-    return services.pool().preparedQuery(PRUNE_DEDUPE).execute(Tuple.of(utc(cutoff))).map(rows -> rows.rowCount())
+    return EventLog.pruneDedupe(pool, clock.instant().minus(config.dedupeWindow()))
         .onFailure(err -> log.warn("pruning inbound_dedupe failed: {}", err.getMessage()));
   }
 
   /** Deletes finished deliveries (and their attempts) older than {@code deliveries.retention_hours}. */
   public Future<Integer> pruneDeliveries() {
-    var cutoff = services.clock().instant().minus(services.config().delivery().retention());
-    return services.pool().preparedQuery(PRUNE_DELIVERIES).execute(Tuple.of(utc(cutoff))).map(rows -> rows.rowCount())
+    return outbox.prune(clock.instant().minus(config.delivery().retention()))
         .onFailure(err -> log.warn("pruning finished deliveries failed: {}", err.getMessage()));
   }
 
   public Future<Void> flushCounters() {
-    return services.bridgeCounters().flush()
+    return bridgeCounters.flush()
         .onFailure(err -> log.warn("writing bridge counters failed: {}", err.getMessage()));
   }
 
@@ -171,6 +241,6 @@ public final class RelayNode {
     }
     return undeployed
         .compose(v -> flushCounters().otherwiseEmpty())
-        .compose(v -> services.pool().close());
+        .compose(v -> pool.close());
   }
 }

@@ -2,18 +2,19 @@ package com.scairelay.audit;
 
 import static com.scairelay.store.Times.utc;
 
-import com.scairelay.auth.Principal;
-import com.scairelay.ingress.ProblemException;
+import com.scairelay.http.Caller;
+import com.scairelay.targets.Outbox;
+import com.scairelay.http.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 
@@ -22,28 +23,6 @@ public final class AuditLog {
   private static final String INSERT = """
       INSERT INTO audit_events (event_id, timestamp, category, action, user_id, resource_id, payload, service_account, ip)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""";
-  /**
-   * One delivery per live subscription whose categories and filters match, in the event's transaction.
-   * A paused subscription takes the event only below its queue_limit; beyond it the event is counted
-   * as dropped for the pause episode. The drop of a subscription's own delivery is never sent to it.
-   */
-  private static final String FAN_OUT = """
-      WITH matching AS (
-        SELECT w.id, w.paused, w.queue_limit FROM webhooks w
-        WHERE w.deleted_at IS NULL AND $3 = ANY (w.categories)
-          AND (NOT (w.filters ? 'resource_ids') OR w.filters -> 'resource_ids' ? coalesce($4, ''))
-          AND (NOT (w.filters ? 'user_ids') OR w.filters -> 'user_ids' ? coalesce($5, ''))
-          AND (NOT (w.filters ? 'ips') OR w.filters -> 'ips' ? coalesce($6, ''))
-          AND NOT ($7 = 'webhook.delivery_dropped' AND w.id = $4)
-      ), accepted AS (
-        SELECT m.id FROM matching m
-        WHERE NOT m.paused OR (SELECT count(*) FROM deliveries d WHERE d.target_id = m.id AND d.status = 'pending') < m.queue_limit
-      ), overflow AS (
-        UPDATE webhooks w SET dropped_while_paused = w.dropped_while_paused + 1
-        FROM matching m WHERE w.id = m.id AND m.id NOT IN (SELECT id FROM accepted)
-      )
-      INSERT INTO deliveries (target_id, target_kind, event_id, next_attempt_at, created_at, updated_at)
-      SELECT id, 'webhook', $1, $2, $2, $2 FROM accepted""";
   private static final String PAGE = """
       SELECT seq, event_id, timestamp, category, action, user_id, resource_id, payload, service_account, ip
       FROM audit_events
@@ -52,12 +31,22 @@ public final class AuditLog {
       ORDER BY seq LIMIT $4""";
   private static final String SEQ = "SELECT seq FROM audit_events WHERE event_id = $1";
 
-  private final Pool pool;
-  private final Clock clock;
+  /** Queues an event, in its transaction, for whatever subscribes to audit events (webhook subscriptions). */
+  @FunctionalInterface
+  public interface FanOut {
+    Future<Void> deliver(Outbox.Tx tx, AuditEvent event);
+  }
 
-  public AuditLog(Pool pool, Clock clock) {
+  private final Pool pool;
+  private final Outbox outbox;
+  private final Clock clock;
+  private final FanOut fanOut;
+
+  public AuditLog(Pool pool, Outbox outbox, Clock clock, FanOut fanOut) {
     this.pool = pool;
+    this.outbox = outbox;
     this.clock = clock;
+    this.fanOut = fanOut;
   }
 
   public AuditEvent event(Category category, String action, String userId, String resourceId, JsonObject payload) {
@@ -65,37 +54,33 @@ public final class AuditLog {
   }
 
   /** An {@code ADMIN} event done by {@code who}, naming the application acting for them if any. */
-  public AuditEvent adminEvent(Principal who, String action, String resourceId, JsonObject payload) {
+  public AuditEvent adminEvent(Caller who, String action, String resourceId, JsonObject payload) {
     return event(Category.ADMIN, action, who.userId(), resourceId, payload).withServiceAccount(who.serviceAccount());
   }
 
   /**
-   * Records the event through {@code conn} (pass the transaction's connection to commit it with the
-   * change) and queues it for every matching webhook subscription in the same transaction.
+   * Records the event in the caller's transaction (so it commits with the change) and fans it out to
+   * its subscribers in the same transaction.
    */
-  public Future<Void> record(SqlConnection conn, AuditEvent e) {
-    Tuple row = Tuple.tuple(java.util.Arrays.asList(e.eventId(), utc(e.timestamp()), e.category().name(), e.action(),
+  public Future<Void> record(Outbox.Tx tx, AuditEvent e) {
+    Tuple row = Tuple.tuple(Arrays.asList(e.eventId(), utc(e.timestamp()), e.category().name(), e.action(),
         e.userId(), e.resourceId(), e.payload(), e.serviceAccount(), e.ip()));
-    Tuple fanOut = Tuple.tuple(java.util.Arrays.asList(e.eventId(), utc(e.timestamp()), e.category().name(), e.resourceId(),
-        e.userId(), e.ip(), e.action()));
-    return conn.preparedQuery(INSERT).execute(row)
-        .compose(v -> conn.preparedQuery(FAN_OUT).execute(fanOut))
-        .mapEmpty();
+    return tx.preparedQuery(INSERT).execute(row).compose(v -> fanOut.deliver(tx, e));
   }
 
   /** Records the event in a transaction of its own. */
   public Future<Void> record(AuditEvent e) {
-    return pool.withTransaction(conn -> record(conn, e));
+    return outbox.inTransaction(tx -> record(tx, e));
   }
 
   /**
    * Runs one change in a transaction and records its audit event in the same transaction, only when
    * the change touched a row. Answers whether it did.
    */
-  public Future<Boolean> changing(AuditEvent event, Function<SqlConnection, Future<RowSet<Row>>> change) {
-    return pool.withTransaction(conn -> change.apply(conn).compose(rows -> rows.rowCount() == 0
+  public Future<Boolean> changing(AuditEvent event, Function<Outbox.Tx, Future<RowSet<Row>>> change) {
+    return outbox.inTransaction(tx -> change.apply(tx).compose(rows -> rows.rowCount() == 0
         ? Future.succeededFuture(false)
-        : record(conn, event).map(true)));
+        : record(tx, event).map(true)));
   }
 
   /** Events oldest first after the event id {@code after} (null: from the start), optionally filtered. */

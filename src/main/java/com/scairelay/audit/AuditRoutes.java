@@ -1,9 +1,10 @@
 package com.scairelay.audit;
 
-import com.scairelay.Services;
-import com.scairelay.auth.Scopes;
-import com.scairelay.ingress.JsonBody;
-import com.scairelay.ingress.ProblemException;
+import com.scairelay.http.Routes;
+import com.scairelay.http.Guard;
+import com.scairelay.http.Scopes;
+import com.scairelay.http.JsonBody;
+import com.scairelay.http.ProblemException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -11,18 +12,21 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.util.Arrays;
 
-import static com.scairelay.ingress.Responses.json;
+import static com.scairelay.http.Responses.json;
 
 /** {@code GET /v1/admin/audit?category=&action=&after=&limit=}: the audit log, oldest first. */
-public final class AuditRoutes {
-  private final Services services;
+public final class AuditRoutes implements Routes {
+  private final Guard guard;
+  private final AuditLog audit;
 
-  public AuditRoutes(Services services) {
-    this.services = services;
+  public AuditRoutes(Guard guard, AuditLog audit) {
+    this.guard = guard;
+    this.audit = audit;
   }
 
+  @Override
   public void mount(Router router) {
-    router.get("/v1/admin/audit").handler(services.guard().require(Scopes.AUDIT_READ)).handler(this::page);
+    router.get("/v1/admin/audit").handler(guard.require(Scopes.AUDIT_READ)).handler(this::page);
   }
 
   private void page(RoutingContext ctx) {
@@ -33,7 +37,7 @@ public final class AuditRoutes {
     String action = ctx.request().getParam("action");
     String after = ctx.request().getParam("after");
     int limit = JsonBody.optionalInt(ctx, "limit", 100, 1, 1000);
-    services.audit().page(category, action, after, limit)
+    audit.page(category, action, after, limit)
         .onSuccess(events -> {
           JsonArray out = new JsonArray();
           events.forEach(e -> out.add(e.toJson()));

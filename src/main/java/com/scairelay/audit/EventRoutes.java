@@ -1,14 +1,15 @@
 package com.scairelay.audit;
 
-import com.scairelay.Services;
-import com.scairelay.auth.AccessGuard;
-import com.scairelay.auth.Scopes;
-import com.scairelay.ingress.JsonBody;
+import com.scairelay.http.Routes;
+import com.scairelay.http.Guard;
+import com.scairelay.http.Caller;
+import com.scairelay.http.Scopes;
+import com.scairelay.http.JsonBody;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-import static com.scairelay.ingress.Responses.json;
+import static com.scairelay.http.Responses.json;
 
 /**
  * {@code POST /v1/events} (scope {@code events:publish}): a producer publishes
@@ -16,15 +17,18 @@ import static com.scairelay.ingress.Responses.json;
  * and {@code timestamp}, stores it in the audit log and queues it for every matching webhook
  * subscription, in one transaction.
  */
-public final class EventRoutes {
-  private final Services services;
+public final class EventRoutes implements Routes {
+  private final Guard guard;
+  private final AuditLog audit;
 
-  public EventRoutes(Services services) {
-    this.services = services;
+  public EventRoutes(Guard guard, AuditLog audit) {
+    this.guard = guard;
+    this.audit = audit;
   }
 
+  @Override
   public void mount(Router router) {
-    router.post("/v1/events").handler(services.guard().require(Scopes.EVENTS_PUBLISH)).handler(this::publish);
+    router.post("/v1/events").handler(guard.require(Scopes.EVENTS_PUBLISH)).handler(this::publish);
   }
 
   private void publish(RoutingContext ctx) {
@@ -35,10 +39,10 @@ public final class EventRoutes {
     String resourceId = JsonBody.optionalString(body, "resource_id", 255);
     String ip = JsonBody.optionalString(body, "ip", 64);
     JsonObject payload = body.containsKey("payload") ? JsonBody.requiredObject(body, "payload") : new JsonObject();
-    String publisher = AccessGuard.principal(ctx).userId();
-    AuditEvent event = services.audit().event(category, action, userId, resourceId, payload).withIp(ip)
-        .withServiceAccount(AccessGuard.principal(ctx).serviceAccount());
-    services.audit().record(event)
+    String publisher = Caller.of(ctx).userId();
+    AuditEvent event = audit.event(category, action, userId, resourceId, payload).withIp(ip)
+        .withServiceAccount(Caller.of(ctx).serviceAccount());
+    audit.record(event)
         .onSuccess(v -> json(ctx, 201, new JsonObject().put("event_id", event.eventId()).put("timestamp", event.timestamp().toString())
             .put("published_by", publisher)))
         .onFailure(ctx::fail);

@@ -1,6 +1,9 @@
 package com.scairelay.auth;
 
-import com.scairelay.ingress.ProblemException;
+import com.scairelay.http.Scopes;
+import com.scairelay.http.Caller;
+import com.scairelay.http.Guard;
+import com.scairelay.http.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
@@ -18,8 +21,7 @@ import java.util.Set;
  * bootstrap admin token from configuration (every scope), a personal API key ({@code sak_…}), or an
  * access token this relay issued (a JWT, verified locally with the signing keys).
  */
-public final class AccessGuard {
-  private static final String PRINCIPAL = "principal";
+public final class AccessGuard implements Guard {
   public static final String API_KEY_PREFIX = "sak_";
   private static final Principal BOOTSTRAP_ADMIN = new Principal("admin", Scopes.ALL, null);
 
@@ -34,6 +36,7 @@ public final class AccessGuard {
   }
 
   /** A route handler that lets the request on only with a valid token carrying {@code scope}. */
+  @Override
   public Handler<RoutingContext> require(String scope) {
     return ctx -> {
       // Authentication may wait for the database: hold a request that is still open (a WebSocket upgrade).
@@ -51,15 +54,11 @@ public final class AccessGuard {
         } else if (!ar.result().has(scope)) {
           ctx.fail(new ProblemException(403, "Forbidden", "this token lacks the scope '" + scope + "'"));
         } else {
-          ctx.put(PRINCIPAL, ar.result());
+          ar.result().caller().putInto(ctx);
           ctx.next();
         }
       });
     };
-  }
-
-  public static Principal principal(RoutingContext ctx) {
-    return ctx.get(PRINCIPAL);
   }
 
   Future<Principal> authenticate(String header) {

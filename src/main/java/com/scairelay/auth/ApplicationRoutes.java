@@ -1,9 +1,15 @@
 package com.scairelay.auth;
 
-import com.scairelay.Services;
+import com.scairelay.http.Routes;
+import java.time.Clock;
+import com.scairelay.config.RelayConfig;
+import com.scairelay.audit.AuditLog;
+import com.scairelay.http.Guard;
+import com.scairelay.http.Scopes;
+import com.scairelay.http.Caller;
 import com.scairelay.audit.AuditEvent;
-import com.scairelay.ingress.JsonBody;
-import com.scairelay.ingress.ProblemException;
+import com.scairelay.http.JsonBody;
+import com.scairelay.http.ProblemException;
 import com.scairelay.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -16,20 +22,30 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 
-import static com.scairelay.ingress.Responses.json;
+import static com.scairelay.http.Responses.json;
 
 /** Applications (OAuth 2 clients) and personal API keys: {@code admin:read} to look, {@code admin:write} to change. */
-public final class ApplicationRoutes {
+public final class ApplicationRoutes implements Routes {
   static final int DEFAULT_LIFETIME = 3600;
 
-  private final Services services;
+  private final Guard guard;
+  private final ApplicationStore applications;
+  private final ApiKeyStore apiKeys;
+  private final AuditLog audit;
+  private final RelayConfig config;
+  private final Clock clock;
 
-  public ApplicationRoutes(Services services) {
-    this.services = services;
+  public ApplicationRoutes(Guard guard, ApplicationStore applications, ApiKeyStore apiKeys, AuditLog audit, RelayConfig config, Clock clock) {
+    this.guard = guard;
+    this.applications = applications;
+    this.apiKeys = apiKeys;
+    this.audit = audit;
+    this.config = config;
+    this.clock = clock;
   }
 
+  @Override
   public void mount(Router router) {
-    AccessGuard guard = services.guard();
     router.post("/v1/admin/applications").handler(guard.require(Scopes.ADMIN_WRITE)).handler(this::create);
     router.get("/v1/admin/applications").handler(guard.require(Scopes.ADMIN_READ)).handler(this::list);
     router.get("/v1/admin/applications/:id").handler(guard.require(Scopes.ADMIN_READ)).handler(this::get);
@@ -38,7 +54,7 @@ public final class ApplicationRoutes {
     router.post("/v1/admin/applications/:id/rotate-secret").handler(guard.require(Scopes.ADMIN_WRITE)).handler(this::rotate);
     router.post("/v1/admin/api-keys").handler(guard.require(Scopes.ADMIN_WRITE)).handler(this::createKey);
     router.get("/v1/admin/api-keys").handler(guard.require(Scopes.ADMIN_READ)).handler(ctx ->
-        services.apiKeys().list().onSuccess(keys -> json(ctx, 200, new JsonObject().put("api_keys", keys))).onFailure(ctx::fail));
+        apiKeys.list().onSuccess(keys -> json(ctx, 200, new JsonObject().put("api_keys", keys))).onFailure(ctx::fail));
     router.delete("/v1/admin/api-keys/:id").handler(guard.require(Scopes.ADMIN_WRITE)).handler(this::revokeKey);
   }
 
@@ -53,17 +69,17 @@ public final class ApplicationRoutes {
     List<String> redirects = strings(body, "redirect_uris", false);
     List<String> scopes = scopes(body, true);
     int lifetime = JsonBody.optionalInt(body, "token_lifetime", DEFAULT_LIFETIME, 60, maxLifetime());
-    Instant now = services.clock().instant();
+    Instant now = clock.instant();
     Application app = new Application(Ids.newId("app"), name, description == null ? "" : description, redirects, scopes, lifetime, null, now, now);
     String secret = newSecret("cs_");
-    services.applications().insert(app, secret, adminEvent(ctx, "application.created", app.clientId(),
+    applications.insert(app, secret, adminEvent(ctx, "application.created", app.clientId(),
             new JsonObject().put("name", name).put("scopes", new JsonArray(scopes))))
         .onSuccess(v -> json(ctx, 201, app.toJson().put("client_secret", secret)))
         .onFailure(ctx::fail);
   }
 
   private void list(RoutingContext ctx) {
-    services.applications().list().onSuccess(apps -> {
+    applications.list().onSuccess(apps -> {
       JsonArray out = new JsonArray();
       apps.forEach(a -> out.add(a.toJson()));
       json(ctx, 200, new JsonObject().put("applications", out));
@@ -81,7 +97,7 @@ public final class ApplicationRoutes {
     Integer lifetime = body.containsKey("token_lifetime") ? JsonBody.optionalInt(body, "token_lifetime", DEFAULT_LIFETIME, 60, maxLifetime()) : null;
     String description = JsonBody.optionalString(body, "description", 2000);
     AuditEvent event = adminEvent(ctx, "application.updated", id, new JsonObject().put("fields", new JsonArray(body.fieldNames().stream().sorted().toList())));
-    services.applications().update(id, scopes, lifetime, description, event.timestamp(), event)
+    applications.update(id, scopes, lifetime, description, event.timestamp(), event)
         .compose(changed -> changedOr404(id, changed))
         .compose(v -> found(id))
         .onSuccess(a -> json(ctx, 200, a.toJson()))
@@ -91,7 +107,7 @@ public final class ApplicationRoutes {
   private void delete(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     AuditEvent event = adminEvent(ctx, "application.deleted", id, new JsonObject());
-    services.applications().delete(id, event.timestamp(), event)
+    applications.delete(id, event.timestamp(), event)
         .compose(changed -> changedOr404(id, changed))
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
@@ -102,8 +118,8 @@ public final class ApplicationRoutes {
     String id = ctx.pathParam("id");
     String secret = newSecret("cs_");
     AuditEvent event = adminEvent(ctx, "application.secret_rotated", id, new JsonObject());
-    Instant previousExpires = event.timestamp().plus(services.config().clientSecretGrace());
-    services.applications().rotate(id, secret, previousExpires, event.timestamp(), event)
+    Instant previousExpires = event.timestamp().plus(config.clientSecretGrace());
+    applications.rotate(id, secret, previousExpires, event.timestamp(), event)
         .compose(changed -> changedOr404(id, changed))
         .onSuccess(v -> json(ctx, 200, new JsonObject().put("client_id", id).put("client_secret", secret)
             .put("previous_secret_expires_at", previousExpires.toString())))
@@ -116,9 +132,9 @@ public final class ApplicationRoutes {
     List<String> scopes = scopes(body, true);
     String id = Ids.newId("key");
     String key = newSecret(AccessGuard.API_KEY_PREFIX);
-    Instant now = services.clock().instant();
-    String by = AccessGuard.principal(ctx).userId();
-    services.apiKeys().insert(id, name, scopes, key, by, now, adminEvent(ctx, "api_key.created", id,
+    Instant now = clock.instant();
+    String by = Caller.of(ctx).userId();
+    apiKeys.insert(id, name, scopes, key, by, now, adminEvent(ctx, "api_key.created", id,
             new JsonObject().put("name", name).put("scopes", new JsonArray(scopes))))
         .onSuccess(v -> json(ctx, 201, new JsonObject().put("key_id", id).put("name", name).put("scopes", new JsonArray(scopes)).put("api_key", key)))
         .onFailure(ctx::fail);
@@ -127,14 +143,14 @@ public final class ApplicationRoutes {
   private void revokeKey(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     AuditEvent event = adminEvent(ctx, "api_key.revoked", id, new JsonObject());
-    services.apiKeys().revoke(id, event.timestamp(), event)
+    apiKeys.revoke(id, event.timestamp(), event)
         .compose(changed -> changed ? Future.succeededFuture() : Future.failedFuture(ProblemException.notFound("no API key " + id)))
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
 
   private int maxLifetime() {
-    return (int) services.config().maxTokenLifetime().toSeconds();
+    return (int) config.maxTokenLifetime().toSeconds();
   }
 
   private static List<String> scopes(JsonObject body, boolean required) {
@@ -165,10 +181,10 @@ public final class ApplicationRoutes {
   }
 
   private Future<Application> found(String id) {
-    return services.applications().find(id).map(found -> found.orElseThrow(() -> ProblemException.notFound("no application " + id)));
+    return applications.find(id).map(found -> found.orElseThrow(() -> ProblemException.notFound("no application " + id)));
   }
 
   private AuditEvent adminEvent(RoutingContext ctx, String action, String resourceId, JsonObject payload) {
-    return services.audit().adminEvent(AccessGuard.principal(ctx), action, resourceId, payload);
+    return audit.adminEvent(Caller.of(ctx), action, resourceId, payload);
   }
 }

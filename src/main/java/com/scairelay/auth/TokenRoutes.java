@@ -1,6 +1,11 @@
 package com.scairelay.auth;
 
-import com.scairelay.Services;
+import com.scairelay.http.Routes;
+import java.time.Clock;
+import com.scairelay.audit.FailureAuditLimiter;
+import com.scairelay.audit.AuditLog;
+import com.scairelay.http.Guard;
+import com.scairelay.http.Scopes;
 import com.scairelay.audit.Category;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -19,13 +24,13 @@ import java.util.List;
 
 import java.util.Set;
 
-import static com.scairelay.ingress.Responses.json;
+import static com.scairelay.http.Responses.json;
 
 /**
  * {@code POST /oauth/token} (RFC 6749 client credentials and RFC 8693 token exchange, errors in the
  * RFC 6749 format), {@code GET /.well-known/jwks.json}, and {@code POST /v1/admin/signing-keys/rotate}.
  */
-public final class TokenRoutes {
+public final class TokenRoutes implements Routes {
   static final String TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
   static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
 
@@ -41,23 +46,34 @@ public final class TokenRoutes {
     }
   }
 
-  private final Services services;
+  private final Guard guard;
+  private final TokenService tokens;
+  private final ApplicationStore applications;
+  private final AuditLog audit;
+  private final FailureAuditLimiter failureAudits;
+  private final Clock clock;
 
-  public TokenRoutes(Services services) {
-    this.services = services;
+  public TokenRoutes(Guard guard, TokenService tokens, ApplicationStore applications, AuditLog audit, FailureAuditLimiter failureAudits, Clock clock) {
+    this.guard = guard;
+    this.tokens = tokens;
+    this.applications = applications;
+    this.audit = audit;
+    this.failureAudits = failureAudits;
+    this.clock = clock;
   }
 
+  @Override
   public void mount(Router router) {
     router.post("/oauth/token").handler(this::token);
-    router.get("/.well-known/jwks.json").handler(ctx -> json(ctx, 200, services.tokens().jwks()));
-    router.post("/v1/admin/signing-keys/rotate").handler(services.guard().require(Scopes.ADMIN_WRITE)).handler(ctx ->
-        services.tokens().rotate().onSuccess(kid -> json(ctx, 200, new JsonObject().put("kid", kid))).onFailure(ctx::fail));
+    router.get("/.well-known/jwks.json").handler(ctx -> json(ctx, 200, tokens.jwks()));
+    router.post("/v1/admin/signing-keys/rotate").handler(guard.require(Scopes.ADMIN_WRITE)).handler(ctx ->
+        tokens.rotate().onSuccess(kid -> json(ctx, 200, new JsonObject().put("kid", kid))).onFailure(ctx::fail));
   }
 
   private void token(RoutingContext ctx) {
     MultiMap form = ctx.request().formAttributes();
     String grant = form.get("grant_type");
-    Instant now = services.clock().instant();
+    Instant now = clock.instant();
     Future<JsonObject> answer;
     try {
       String[] client = clientCredentials(ctx, form);
@@ -67,7 +83,7 @@ public final class TokenRoutes {
       if (!grant.equals("client_credentials") && !grant.equals(TOKEN_EXCHANGE)) {
         throw new OAuthError(400, "unsupported_grant_type", "grant_type must be client_credentials or " + TOKEN_EXCHANGE);
       }
-      answer = services.applications().authenticate(client[0], client[1], now)
+      answer = applications.authenticate(client[0], client[1], now)
           .compose(found -> found.isPresent() ? Future.succeededFuture(found.get()) : clientFailed(ctx, client[0], now))
           .compose(app -> grant.equals("client_credentials") ? clientCredentialsToken(app, form) : exchangedToken(app, form));
     } catch (OAuthError e) {
@@ -113,12 +129,12 @@ public final class TokenRoutes {
   /** 401 invalid_client, and an AUTHENTICATION audit event (bounded per client id like signature failures). */
   private <T> Future<T> clientFailed(RoutingContext ctx, String clientId, Instant now) {
     OAuthError error = new OAuthError(401, "invalid_client", "unknown client or wrong secret");
-    if (services.failureAudits().admit("client:" + clientId, now).isEmpty()) {
+    if (failureAudits.admit("client:" + clientId, now).isEmpty()) {
       return Future.failedFuture(error);
     }
     JsonObject payload = new JsonObject().put("client_id", clientId)
         .put("remote_address", ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress());
-    return services.audit().record(services.audit().event(Category.AUTHENTICATION, "oauth.client_authentication_failed", null, clientId, payload))
+    return audit.record(audit.event(Category.AUTHENTICATION, "oauth.client_authentication_failed", null, clientId, payload))
         .transform(ar -> Future.failedFuture(error));
   }
 
@@ -138,7 +154,7 @@ public final class TokenRoutes {
     if (type != null && !type.equals(ACCESS_TOKEN_TYPE)) {
       return Future.failedFuture(new OAuthError(400, "invalid_request", "subject_token_type must be " + ACCESS_TOKEN_TYPE));
     }
-    return services.tokens().verify(subjectToken)
+    return tokens.verify(subjectToken)
         .recover(err -> Future.failedFuture(new OAuthError(400, "invalid_grant", "the subject_token is not a valid token of this relay")))
         .compose(subject -> {
           Set<String> allowed = new LinkedHashSet<>(AccessGuard.fromClaims(subject).scopes());
@@ -151,7 +167,7 @@ public final class TokenRoutes {
   }
 
   private Future<JsonObject> issued(Application app, JsonObject claims, Set<String> scopes, String grant, String subject) {
-    String token = services.tokens().issue(claims, Duration.ofSeconds(app.tokenLifetime()));
+    String token = tokens.issue(claims, Duration.ofSeconds(app.tokenLifetime()));
     JsonObject payload = new JsonObject().put("client_id", app.clientId()).put("grant_type", grant).put("scope", String.join(" ", scopes));
     if (subject != null) {
       payload.put("subject", subject);
@@ -161,7 +177,7 @@ public final class TokenRoutes {
     if (grant.equals(TOKEN_EXCHANGE)) {
       body.put("issued_token_type", ACCESS_TOKEN_TYPE);
     }
-    return services.audit().record(services.audit().event(Category.AUTHENTICATION, "oauth.token_issued", subject, app.clientId(), payload)
+    return audit.record(audit.event(Category.AUTHENTICATION, "oauth.token_issued", subject, app.clientId(), payload)
             .withServiceAccount(subject != null ? app.clientId() : null))
         .map(body);
   }

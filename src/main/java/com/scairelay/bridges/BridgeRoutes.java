@@ -1,12 +1,19 @@
 package com.scairelay.bridges;
 
-import com.scairelay.Services;
+import com.scairelay.http.Caller;
 import com.scairelay.audit.AuditEvent;
-import com.scairelay.auth.AccessGuard;
-import com.scairelay.auth.Scopes;
-import com.scairelay.ingress.JsonBody;
-import com.scairelay.ingress.ProblemException;
-import static com.scairelay.ingress.Responses.json;
+import com.scairelay.audit.AuditLog;
+import com.scairelay.config.RelayConfig;
+import com.scairelay.http.Guard;
+import com.scairelay.http.Routes;
+import com.scairelay.rooms.RoomStore;
+import com.scairelay.targets.Outbox;
+import com.scairelay.transport.Connector;
+import com.scairelay.transport.Connectors;
+import com.scairelay.http.Scopes;
+import com.scairelay.http.JsonBody;
+import com.scairelay.http.ProblemException;
+import static com.scairelay.http.Responses.json;
 import com.scairelay.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -14,24 +21,38 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
-import java.util.Set;
 
 /** The bridges admin API of DESIGN.md §3 (scopes {@code bridges:read}, {@code bridges:write}). */
-public final class BridgeRoutes {
-  /** Transports this node can run; the others of DESIGN.md arrive with their own issues. */
-  private static final Set<String> TRANSPORTS = Set.of("custom");
+public final class BridgeRoutes implements Routes {
+  private final Guard guard;
+  private final BridgeStore bridges;
+  private final BridgeRegistry registry;
+  private final RoomStore rooms;
+  private final AuditLog audit;
+  private final Connectors connectors;
+  private final Outbox outbox;
+  private final RelayConfig config;
+  private final Clock clock;
 
-  private final Services services;
-
-  public BridgeRoutes(Services services) {
-    this.services = services;
+  public BridgeRoutes(Guard guard, BridgeStore bridges, BridgeRegistry registry, RoomStore rooms, AuditLog audit, Connectors connectors,
+                      Outbox outbox, RelayConfig config, Clock clock) {
+    this.guard = guard;
+    this.bridges = bridges;
+    this.registry = registry;
+    this.rooms = rooms;
+    this.audit = audit;
+    this.connectors = connectors;
+    this.outbox = outbox;
+    this.config = config;
+    this.clock = clock;
   }
 
+  @Override
   public void mount(Router router) {
-    AccessGuard guard = services.guard();
     router.post("/v1/admin/bridges").handler(guard.require(Scopes.BRIDGES_WRITE)).handler(this::create);
     router.get("/v1/admin/bridges").handler(guard.require(Scopes.BRIDGES_READ)).handler(this::list);
     router.get("/v1/admin/bridges/:id").handler(guard.require(Scopes.BRIDGES_READ)).handler(this::get);
@@ -49,53 +70,36 @@ public final class BridgeRoutes {
   private void create(RoutingContext ctx) {
     JsonObject body = JsonBody.of(ctx);
     String transport = JsonBody.requiredString(body, "transport", 32);
-    if (!TRANSPORTS.contains(transport)) {
-      throw ProblemException.badRequest("field 'transport' must be one of " + new JsonArray(List.copyOf(TRANSPORTS))
-          + " on this version, got '" + transport + "'");
-    }
+    Connector connector = connectors.forBridge(transport);
     Direction direction = JsonBody.requiredEnum(body, "direction", Direction.class);
     String roomId = JsonBody.requiredString(body, "room_id", 255);
     String name = JsonBody.requiredString(body, "name", 200);
-    JsonObject config = new JsonObject();
-    String webhook = JsonBody.optionalString(body, "outbound_webhook", 2048);
-    if (webhook != null || direction.sendsOutbound()) {
-      config.put("outbound_webhook", validWebhook(webhook, direction));
-    }
-    int maxInFlight = JsonBody.optionalInt(body, "max_in_flight", services.config().delivery().defaultMaxInFlight(), 1, 100);
-    Instant now = services.clock().instant();
-    Bridge bridge = new Bridge(Ids.newId("brg"), roomId, transport, direction, name, config, newSecret(), null, null, false,
+    JsonObject settings = connector.bridgeConfig(body, direction.sendsOutbound());
+    int maxInFlight = JsonBody.optionalInt(body, "max_in_flight", config.delivery().defaultMaxInFlight(), 1, 100);
+    Instant now = clock.instant();
+    Bridge bridge = new Bridge(Ids.newId("brg"), roomId, transport, direction, name, settings, newSecret(), null, null, false,
         maxInFlight, now, now);
     AuditEvent event = adminEvent(ctx, "bridge.created", bridge.id(),
         new JsonObject().put("name", name).put("transport", transport).put("direction", direction.wireName()).put("room_id", roomId));
-    services.rooms().find(roomId)
+    rooms.find(roomId)
         .compose(room -> {
           if (room.isEmpty()) {
             throw ProblemException.badRequest("field 'room_id': no room " + roomId);
           }
-          return services.bridges().insert(bridge, event);
+          return bridges.insert(bridge, event);
         })
         .onSuccess(v -> {
-          services.bridgeRegistry().changed(ctx.vertx(), bridge.id());
+          changed(ctx, bridge.id());
           json(ctx, 201, bridge.toJson().put("shared_secret", bridge.secret()));
         })
         .onFailure(ctx::fail);
   }
 
-  private String validWebhook(String url, Direction direction) {
-    if (url == null || url.isBlank()) {
-      throw ProblemException.badRequest("field 'outbound_webhook' is required when direction is '" + direction.wireName() + "'");
-    }
-    services.outboundGuard().refuseConfigured(url).ifPresent(reason -> {
-      throw ProblemException.badRequest("field 'outbound_webhook' is refused: " + reason);
-    });
-    return url;
-  }
-
   private void list(RoutingContext ctx) {
-    services.bridges().list()
-        .compose(bridges -> services.bridges().counters(bridges.stream().map(Bridge::id).toList()).map(counters -> {
+    bridges.list()
+        .compose(all -> bridges.counters(all.stream().map(Bridge::id).toList()).map(counters -> {
           JsonArray out = new JsonArray();
-          bridges.forEach(b -> out.add(withCounters(b, counters)));
+          all.forEach(b -> out.add(withCounters(b, counters)));
           return new JsonObject().put("bridges", out);
         }))
         .onSuccess(body -> json(ctx, 200, body))
@@ -104,7 +108,7 @@ public final class BridgeRoutes {
 
   private void get(RoutingContext ctx) {
     found(ctx.pathParam("id"))
-        .compose(bridge -> services.bridges().counters(List.of(bridge.id())).map(counters -> withCounters(bridge, counters)))
+        .compose(bridge -> bridges.counters(List.of(bridge.id())).map(counters -> withCounters(bridge, counters)))
         .onSuccess(body -> json(ctx, 200, body))
         .onFailure(ctx::fail);
   }
@@ -112,7 +116,7 @@ public final class BridgeRoutes {
   private void setPaused(RoutingContext ctx, boolean paused) {
     String id = ctx.pathParam("id");
     AuditEvent event = adminEvent(ctx, paused ? "bridge.paused" : "bridge.resumed", id, new JsonObject());
-    services.bridges().setPaused(id, paused, event.timestamp(), event)
+    bridges.setPaused(id, paused, event.timestamp(), event)
         .compose(changed -> changedOr404(ctx, id, changed))
         .compose(v -> found(id))
         .onSuccess(bridge -> json(ctx, 200, bridge.toJson()))
@@ -123,8 +127,8 @@ public final class BridgeRoutes {
     String id = ctx.pathParam("id");
     String secret = newSecret();
     AuditEvent event = adminEvent(ctx, "bridge.secret_rotated", id, new JsonObject());
-    Instant previousExpires = event.timestamp().plus(services.config().secretGrace());
-    services.bridges().rotate(id, secret, previousExpires, event.timestamp(), event)
+    Instant previousExpires = event.timestamp().plus(config.secretGrace());
+    bridges.rotate(id, secret, previousExpires, event.timestamp(), event)
         .compose(changed -> changedOr404(ctx, id, changed))
         .onSuccess(v -> json(ctx, 200, new JsonObject()
             .put("bridge_id", id)
@@ -136,7 +140,7 @@ public final class BridgeRoutes {
   private void delete(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     AuditEvent event = adminEvent(ctx, "bridge.deleted", id, new JsonObject());
-    services.bridges().delete(id, event.timestamp(), event)
+    bridges.delete(id, event.timestamp(), event)
         .compose(changed -> changedOr404(ctx, id, changed))
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
@@ -146,16 +150,22 @@ public final class BridgeRoutes {
     if (!changed) {
       throw ProblemException.notFound("no bridge " + id);
     }
-    services.bridgeRegistry().changed(ctx.vertx(), id);
+    changed(ctx, id);
     return Future.succeededFuture();
   }
 
+  /** Every node drops its cached copy; the target's owner looks at its queue again. */
+  private void changed(RoutingContext ctx, String id) {
+    registry.changed(ctx.vertx(), id);
+    outbox.wake(BridgeTargets.KIND, id);
+  }
+
   private Future<Bridge> found(String id) {
-    return services.bridges().find(id).map(found -> found.orElseThrow(() -> ProblemException.notFound("no bridge " + id)));
+    return bridges.find(id).map(found -> found.orElseThrow(() -> ProblemException.notFound("no bridge " + id)));
   }
 
   private AuditEvent adminEvent(RoutingContext ctx, String action, String bridgeId, JsonObject payload) {
-    return services.audit().adminEvent(AccessGuard.principal(ctx), action, bridgeId, payload);
+    return audit.adminEvent(Caller.of(ctx), action, bridgeId, payload);
   }
 
   private static JsonObject withCounters(Bridge bridge, JsonObject counters) {

@@ -3,8 +3,8 @@ package com.scairelay.bridges;
 import com.scairelay.audit.AuditEvent;
 import com.scairelay.audit.AuditLog;
 import com.scairelay.audit.Category;
-import com.scairelay.store.Outbox;
 import com.scairelay.store.SecretBox;
+import com.scairelay.targets.Outbox;
 import static com.scairelay.store.Times.utc;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.Instant;
@@ -105,7 +104,7 @@ public final class BridgeStore {
   public Future<Boolean> delete(String id, Instant now, AuditEvent event) {
     return changing(event, conn -> conn.preparedQuery(DELETE).execute(Tuple.of(id, utc(now))).compose(deleted -> deleted.rowCount() == 0
         ? Future.succeededFuture(deleted)
-        : Outbox.cancelPending(conn, id, now).compose(cancelled -> cancelled.rowCount() == 0
+        : conn.cancelPending(id, now).compose(cancelled -> cancelled.rowCount() == 0
             ? Future.succeededFuture(deleted)
             : audit.record(conn, cancelledEvent(id, cancelled, now)).map(deleted))));
   }
@@ -117,7 +116,7 @@ public final class BridgeStore {
         new JsonObject().put("bridge_id", bridgeId).put("cancelled", cancelled.rowCount()).put("event_ids", events));
   }
 
-  private Future<Boolean> changing(AuditEvent event, Function<SqlConnection, Future<RowSet<Row>>> change) {
+  private Future<Boolean> changing(AuditEvent event, Function<Outbox.Tx, Future<RowSet<Row>>> change) {
     return audit.changing(event, change);
   }
 

@@ -1,12 +1,10 @@
 package com.scairelay.eventlog;
 
-import com.scairelay.ingress.ProblemException;
+import com.scairelay.targets.Outbox;
 import com.scairelay.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.Duration;
@@ -60,28 +58,26 @@ final class BatchWriter {
       SELECT DISTINCT ON (origin_bridge_id, external_id) origin_bridge_id, external_id, id FROM events
       WHERE (origin_bridge_id, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
       ORDER BY origin_bridge_id, external_id, seq DESC""";
+  /**
+   * Inserts the events and answers where they go: one row per outbound bridge of the event's room,
+   * never back to the bridge the event came in through, in event order.
+   */
   private static final String INSERT_EVENTS = """
-      INSERT INTO events (id, room_id, sender_id, content, thread_id, reply_to, reply_to_external_id,
-                          origin_bridge_id, external_id, created_at)
-      SELECT t.id, t.room_id, t.sender_id, t.content::jsonb, t.thread_id, t.reply_to, t.reply_to_external_id,
-             t.origin_bridge_id, t.external_id, $10
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-        WITH ORDINALITY AS t (id, room_id, sender_id, content, thread_id, reply_to, reply_to_external_id,
-                              origin_bridge_id, external_id, n)
-      ORDER BY t.n""";
-  /** One delivery per outbound bridge of the event's room, never back to the bridge the event came in through. */
-  private static final String INSERT_OUTBOX = """
-      INSERT INTO deliveries (target_id, target_kind, event_id, next_attempt_at, created_at, updated_at)
-      SELECT b.id, 'bridge', e.id, $4, $4, $4
-      FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e (id, room_id, origin_bridge_id, n)
+      WITH inserted AS (
+        INSERT INTO events (id, room_id, sender_id, content, thread_id, reply_to, reply_to_external_id,
+                            origin_bridge_id, external_id, created_at)
+        SELECT t.id, t.room_id, t.sender_id, t.content::jsonb, t.thread_id, t.reply_to, t.reply_to_external_id,
+               t.origin_bridge_id, t.external_id, $10
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+          WITH ORDINALITY AS t (id, room_id, sender_id, content, thread_id, reply_to, reply_to_external_id,
+                                origin_bridge_id, external_id, n)
+        ORDER BY t.n
+      )
+      SELECT b.id AS target_id, e.id AS event_id
+      FROM unnest($1::text[], $2::text[], $8::text[]) WITH ORDINALITY AS e (id, room_id, origin_bridge_id, n)
       JOIN bridges b ON b.room_id = e.room_id AND b.deleted_at IS NULL AND b.direction IN ('outbound', 'both')
                     AND b.id IS DISTINCT FROM e.origin_bridge_id
-      ORDER BY e.n, b.id
-      RETURNING target_id""";
-
-  /** What a committed batch produced: the new events, and the targets that have new deliveries. */
-  record Written(List<StoredEvent> events, Set<String> targets) {
-  }
+      ORDER BY e.n, b.id""";
 
   /** One write of the batch and what became of it. */
   static final class Item {
@@ -113,28 +109,30 @@ final class BatchWriter {
     }
   }
 
-  private final Pool pool;
+  private final Outbox outbox;
   private final Duration dedupeWindow;
+  private final String bridgeKind;
 
-  BatchWriter(Pool pool, Duration dedupeWindow) {
-    this.pool = pool;
+  BatchWriter(Outbox outbox, Duration dedupeWindow, String bridgeKind) {
+    this.outbox = outbox;
+    this.bridgeKind = bridgeKind;
     this.dedupeWindow = dedupeWindow;
   }
 
   /**
    * Stores the batch; on success each item is either stored (a new event) or resolved as a duplicate.
-   * Items for a room that does not exist are failed with 404 and left out. Returns the stored events.
+   * Items for a room that does not exist are failed with {@link RoomNotFound} and left out. Returns the
+   * stored events; their deliveries are queued in the same transaction.
    */
-  Future<Written> write(List<Item> batch, Instant now) {
-    return pool.withTransaction(conn -> lockRooms(conn, batch)
+  Future<List<StoredEvent>> write(List<Item> batch, Instant now) {
+    return outbox.inTransaction(conn -> lockRooms(conn, batch)
         .compose(items -> claimDedupe(conn, items, now))
         .compose(items -> upsertSenders(conn, items, now))
         .compose(items -> resolveReferences(conn, items))
-        .compose(items -> insertEvents(conn, items, now))
-        .compose(events -> insertOutbox(conn, events, now)));
+        .compose(items -> insertEvents(conn, items, now)));
   }
 
-  private Future<List<Item>> lockRooms(SqlConnection conn, List<Item> batch) {
+  private Future<List<Item>> lockRooms(Outbox.Tx conn, List<Item> batch) {
     String[] roomIds = batch.stream().map(i -> i.write.roomId()).distinct().sorted().toArray(String[]::new);
     return conn.preparedQuery(LOCK_ROOMS).execute(Tuple.of((Object) roomIds)).map(rows -> {
       Set<String> found = new HashSet<>();
@@ -144,14 +142,14 @@ final class BatchWriter {
         if (found.contains(item.write.roomId())) {
           kept.add(item);
         } else {
-          item.promise.tryFail(ProblemException.notFound("room " + item.write.roomId() + " does not exist"));
+          item.promise.tryFail(new RoomNotFound(item.write.roomId()));
         }
       }
       return kept;
     });
   }
 
-  private Future<List<Item>> claimDedupe(SqlConnection conn, List<Item> items, Instant now) {
+  private Future<List<Item>> claimDedupe(Outbox.Tx conn, List<Item> items, Instant now) {
     Map<String, Item> firstByKey = new HashMap<>();
     List<Item> candidates = new ArrayList<>();
     for (Item item : items) {
@@ -183,7 +181,7 @@ final class BatchWriter {
     });
   }
 
-  private Future<Void> loadExisting(SqlConnection conn, List<Item> seenBefore) {
+  private Future<Void> loadExisting(Outbox.Tx conn, List<Item> seenBefore) {
     Tuple keys = Tuple.tuple(List.of(column(seenBefore, i -> i.write.originBridgeId()), column(seenBefore, i -> i.write.externalEventId())));
     return conn.preparedQuery(EXISTING_DEDUPE).execute(keys).map(rows -> {
       Map<String, String> existing = new HashMap<>();
@@ -202,7 +200,7 @@ final class BatchWriter {
    * Finds the senders' participants and writes only those that are new or whose name or avatar
    * changed: a busy sender costs an index lookup, not a row update per batch.
    */
-  private Future<List<Item>> upsertSenders(SqlConnection conn, List<Item> items, Instant now) {
+  private Future<List<Item>> upsertSenders(Outbox.Tx conn, List<Item> items, Instant now) {
     Map<String, Item> lastBySender = new LinkedHashMap<>();
     for (Item item : items) {
       if (item.isNew()) {
@@ -243,7 +241,7 @@ final class BatchWriter {
         || (sender.avatarUrl() != null && !sender.avatarUrl().equals(stored.getString("avatar_url")));
   }
 
-  private Future<List<Row>> writeSenders(SqlConnection conn, List<Item> senders, Instant now) {
+  private Future<List<Row>> writeSenders(Outbox.Tx conn, List<Item> senders, Instant now) {
     Tuple rows = Tuple.of(
         column(senders, i -> Ids.newId("pt")),
         column(senders, i -> i.write.roomId()),
@@ -261,7 +259,7 @@ final class BatchWriter {
     });
   }
 
-  private Future<List<Item>> resolveReferences(SqlConnection conn, List<Item> items) {
+  private Future<List<Item>> resolveReferences(Outbox.Tx conn, List<Item> items) {
     Map<String, String> inBatch = new HashMap<>();
     List<String[]> wanted = new ArrayList<>();
     for (Item item : items) {
@@ -310,7 +308,7 @@ final class BatchWriter {
     return items;
   }
 
-  private Future<List<StoredEvent>> insertEvents(SqlConnection conn, List<Item> items, Instant now) {
+  private Future<List<StoredEvent>> insertEvents(Outbox.Tx conn, List<Item> items, Instant now) {
     List<Item> fresh = items.stream().filter(Item::isNew).toList();
     if (fresh.isEmpty()) {
       return Future.succeededFuture(List.of());
@@ -327,7 +325,15 @@ final class BatchWriter {
         column(fresh, i -> i.write.externalEventId()));
     OffsetDateTime createdAt = utc(now);
     rows.addValue(createdAt);
-    return conn.preparedQuery(INSERT_EVENTS).execute(rows).map(done -> {
+    return conn.preparedQuery(INSERT_EVENTS).execute(rows).compose(routes -> {
+      List<String> targets = new ArrayList<>(routes.size());
+      List<String> events = new ArrayList<>(routes.size());
+      routes.forEach(row -> {
+        targets.add(row.getString(0));
+        events.add(row.getString(1));
+      });
+      return conn.enqueue(bridgeKind, targets, events, now);
+    }).map(queued -> {
       List<StoredEvent> stored = new ArrayList<>(fresh.size());
       for (Item item : fresh) {
         item.stored = true;
@@ -335,22 +341,6 @@ final class BatchWriter {
             item.senderDisplayName, item.write.content(), item.threadId, item.replyTo, item.write.originBridgeId(), now));
       }
       return stored;
-    });
-  }
-
-  private Future<Written> insertOutbox(SqlConnection conn, List<StoredEvent> events, Instant now) {
-    if (events.isEmpty()) {
-      return Future.succeededFuture(new Written(events, Set.of()));
-    }
-    Tuple rows = Tuple.of(
-        events.stream().map(StoredEvent::id).toArray(String[]::new),
-        events.stream().map(StoredEvent::roomId).toArray(String[]::new),
-        events.stream().map(StoredEvent::originBridgeId).toArray(String[]::new),
-        utc(now));
-    return conn.preparedQuery(INSERT_OUTBOX).execute(rows).map(result -> {
-      Set<String> targets = new HashSet<>();
-      result.forEach(row -> targets.add(row.getString(0)));
-      return new Written(events, targets);
     });
   }
 

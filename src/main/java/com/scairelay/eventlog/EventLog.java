@@ -1,25 +1,29 @@
 package com.scairelay.eventlog;
 
-import com.scairelay.ingress.ProblemException;
+import com.scairelay.targets.Outbox;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
+
+import static com.scairelay.store.Times.utc;
 
 /**
  * Group commit for room events. Appends that arrive within a short window (or until a batch is full)
  * are written in one transaction by {@link BatchWriter}; each append's future completes only after
- * its batch committed. New events are then published on {@code relay.room.<room id>}.
+ * its batch committed, and its deliveries were queued in the same transaction (the outbox wakes their
+ * targets). New events are then published on {@code relay.room.<room id>}.
  *
  * <p>One instance per event loop: it is used only from the verticle that created it.
  */
@@ -32,8 +36,17 @@ public final class EventLog {
     public final LongAdder events = new LongAdder();
   }
 
-  /** Where the node's delivery side hears that a target has new deliveries (body: the target id). */
-  public static final String TARGET_WAKE_ADDRESS = "relay.targets.wake";
+  /**
+   * How the event log batches: at most {@code maxBatch} events a transaction, gathered for
+   * {@code windowMs}, at most {@code maxPending} waiting and {@code maxInFlight} batches committing
+   * per event loop; inbound ids are deduplicated for {@code dedupeWindow}; deliveries to the room's
+   * outbound bridges are queued as targets of kind {@code bridgeKind}.
+   */
+  public record Options(Duration dedupeWindow, int maxBatch, int windowMs, int maxPending, int maxInFlight, String bridgeKind) {
+  }
+
+  /** Cluster-wide: every node's WebSocket clients of the room hear each new event. */
+  private static final String PRUNE_DEDUPE = "DELETE FROM inbound_dedupe WHERE received_at < $1";
 
   public static String roomAddress(String roomId) {
     return "relay.room." + roomId;
@@ -51,22 +64,26 @@ public final class EventLog {
   private boolean flushScheduled;
   private int inFlight;
 
-  public EventLog(Vertx vertx, Pool pool, Clock clock, Stats stats, Duration dedupeWindow, int maxBatch, int windowMs, int maxPending,
-                  int maxInFlight) {
+  public EventLog(Vertx vertx, Outbox outbox, Clock clock, Stats stats, Options options) {
     this.vertx = vertx;
-    this.writer = new BatchWriter(pool, dedupeWindow);
+    this.writer = new BatchWriter(outbox, options.dedupeWindow(), options.bridgeKind());
     this.clock = clock;
     this.stats = stats;
-    this.maxBatch = maxBatch;
-    this.windowMs = windowMs;
-    this.maxPending = maxPending;
-    this.maxInFlight = maxInFlight;
+    this.maxBatch = options.maxBatch();
+    this.windowMs = options.windowMs();
+    this.maxPending = options.maxPending();
+    this.maxInFlight = options.maxInFlight();
+  }
+
+  /** Deletes dedupe rows received before {@code before}; answers how many. */
+  public static Future<Integer> pruneDedupe(Pool pool, Instant before) {
+    return pool.preparedQuery(PRUNE_DEDUPE).execute(Tuple.of(utc(before))).map(rows -> rows.rowCount());
   }
 
   public Future<Appended> append(EventWrite write) {
     if (pending.size() >= maxPending) {
-      return Future.failedFuture(new ProblemException(503, "Service Unavailable",
-          "the node has " + pending.size() + " events waiting to be stored; try again shortly", Map.of("Retry-After", "1")));
+      return Future.failedFuture(new StoreUnavailable(
+          "the node has " + pending.size() + " events waiting to be stored; try again shortly", 1));
     }
     Promise<Appended> promise = Promise.promise();
     pending.add(new BatchWriter.Item(write, promise));
@@ -107,19 +124,17 @@ public final class EventLog {
     inFlight++;
     writer.write(batch, clock.instant())
         .onSuccess(written -> {
-          stats.events.add(written.events().size());
+          stats.events.add(written.size());
           for (BatchWriter.Item item : batch) {
             item.promise.tryComplete(new Appended(item.eventId(), !item.stored));
           }
-          for (StoredEvent event : written.events()) {
+          for (StoredEvent event : written) {
             vertx.eventBus().publish(roomAddress(event.roomId()), event.toJson().encode());
           }
-          written.targets().forEach(target -> vertx.eventBus().send(TARGET_WAKE_ADDRESS, target));
         })
         .onFailure(err -> {
           log.error("a batch of {} events could not be stored; every request in it is answered 503", batch.size(), err);
-          ProblemException problem = new ProblemException(503, "Service Unavailable",
-              "the event could not be stored; nothing was kept, try again", Map.of("Retry-After", "1"));
+          StoreUnavailable problem = new StoreUnavailable("the event could not be stored; nothing was kept, try again", 1);
           batch.forEach(item -> item.promise.tryFail(problem));
         })
         .onComplete(ar -> {

@@ -1,5 +1,8 @@
 package com.scairelay.ingress;
 
+import com.scairelay.http.ProblemException;
+import com.scairelay.http.Responses;
+import com.scairelay.http.Routes;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -8,14 +11,15 @@ import io.vertx.sqlclient.Pool;
 import java.util.concurrent.TimeUnit;
 
 /** {@code /health/live} (the process answers) and {@code /health/ready} (and PostgreSQL answers within 2 s). */
-final class HealthRoutes {
+public final class HealthRoutes implements Routes {
   private final Pool pool;
 
-  HealthRoutes(Pool pool) {
+  public HealthRoutes(Pool pool) {
     this.pool = pool;
   }
 
-  void mount(Router router) {
+  @Override
+  public void mount(Router router) {
     router.get("/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(this::ready);
   }

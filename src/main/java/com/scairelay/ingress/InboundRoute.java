@@ -1,14 +1,25 @@
 package com.scairelay.ingress;
 
-import com.scairelay.Services;
+import com.scairelay.audit.AuditLog;
 import com.scairelay.audit.Category;
+import com.scairelay.audit.FailureAuditLimiter;
 import com.scairelay.bridges.Bridge;
+import com.scairelay.bridges.BridgeCounters;
 import com.scairelay.bridges.BridgeCounters.Kind;
-import com.scairelay.transport.SignatureScheme;
+import com.scairelay.bridges.BridgeRegistry;
+import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.Appended;
 import com.scairelay.eventlog.EventLog;
+import com.scairelay.eventlog.EventWrite;
+import com.scairelay.eventlog.Sender;
+import com.scairelay.http.ProblemException;
+import com.scairelay.http.RequestIds;
+import com.scairelay.http.Responses;
+import com.scairelay.http.Routes;
+import com.scairelay.transport.Connectors;
+import com.scairelay.transport.InboundAdapter;
+import com.scairelay.transport.InboundEvent;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -16,42 +27,66 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * {@code POST /v1/bridges/{id}/inbound}: a foreign system's signed webhook. Checked in this order:
- * bridge exists (404), accepts inbound (403), signature (401, audited), paused (503 + Retry-After),
- * body (400); then stored through the event log and acknowledged 202 only after commit.
+ * {@code POST /v1/bridges/{id}/<path>}: a foreign system's signed webhook, read by the inbound adapter
+ * of the bridge's connector ({@code inbound} for {@code custom}). Checked in this order: bridge exists
+ * and its connector takes this path (404), accepts inbound (403), signature (401, audited), paused
+ * (503 + Retry-After), body (400); then stored through the event log and acknowledged 202 only after commit.
  */
-final class InboundRoute implements Handler<RoutingContext> {
+public final class InboundRoute implements Routes {
   private static final Logger log = LoggerFactory.getLogger(InboundRoute.class);
+  private static final String PREFIX = "/v1/bridges/";
 
-  private final Services services;
+  private final BridgeRegistry bridges;
+  private final BridgeCounters counters;
+  private final Connectors connectors;
   private final EventLog eventLog;
+  private final AuditLog audit;
+  private final FailureAuditLimiter failureAudits;
+  private final RelayConfig config;
+  private final Clock clock;
 
-  InboundRoute(Services services, EventLog eventLog) {
-    this.services = services;
+  public InboundRoute(BridgeRegistry bridges, BridgeCounters counters, Connectors connectors, EventLog eventLog, AuditLog audit,
+                      FailureAuditLimiter failureAudits, RelayConfig config, Clock clock) {
+    this.bridges = bridges;
+    this.counters = counters;
+    this.connectors = connectors;
     this.eventLog = eventLog;
-  }
-
-  void mount(Router router) {
-    router.post("/v1/bridges/:id/inbound").handler(this);
+    this.audit = audit;
+    this.failureAudits = failureAudits;
+    this.config = config;
+    this.clock = clock;
   }
 
   @Override
-  public void handle(RoutingContext ctx) {
+  public void mount(Router router) {
+    router.post(PREFIX + ":id/*").handler(this::handle);
+  }
+
+  private void handle(RoutingContext ctx) {
     String bridgeId = ctx.pathParam("id");
-    Instant now = services.clock().instant();
-    services.bridgeRegistry().find(bridgeId)
-        .compose(found -> accept(ctx, found.orElseThrow(() -> ProblemException.notFound("no bridge " + bridgeId)), now))
+    String path = ctx.normalizedPath().substring(PREFIX.length() + bridgeId.length() + 1);
+    Instant now = clock.instant();
+    bridges.find(bridgeId)
+        .compose(found -> {
+          Bridge bridge = found.orElseThrow(() -> ProblemException.notFound("no bridge " + bridgeId));
+          InboundAdapter adapter = connectors.find(bridge.transport()).flatMap(c -> c.inbound())
+              .filter(a -> a.path().equals(path))
+              .orElseThrow(() -> ProblemException.notFound("bridge " + bridgeId + " (transport " + bridge.transport()
+                  + ") takes no requests at " + ctx.normalizedPath()));
+          return accept(ctx, bridge, adapter, now);
+        })
         .onSuccess(appended -> respond(ctx, bridgeId, appended, now))
         .onFailure(ctx::fail);
   }
 
-  private Future<Appended> accept(RoutingContext ctx, Bridge bridge, Instant now) {
+  private Future<Appended> accept(RoutingContext ctx, Bridge bridge, InboundAdapter adapter, Instant now) {
     if (!bridge.direction().acceptsInbound()) {
       throw new ProblemException(403, "Forbidden", "bridge " + bridge.id() + " is outbound-only; it accepts no inbound webhooks");
     }
@@ -59,25 +94,30 @@ final class InboundRoute implements Handler<RoutingContext> {
     if (body == null) {
       body = Buffer.buffer();
     }
-    Optional<String> failure = SignatureScheme.verify(ctx.request().getHeader(SignatureScheme.HEADER), body,
-        bridge.verifyingSecrets(now), now, services.config().signatureTolerance());
+    Optional<String> failure = adapter.verify(ctx.request().headers(), body, bridge.verifyingSecrets(now), now, config.signatureTolerance());
     if (failure.isPresent()) {
-      services.bridgeCounters().count(bridge.id(), Kind.SIGNATURE_FAILURE, now);
+      counters.count(bridge.id(), Kind.SIGNATURE_FAILURE, now);
       ProblemException unauthorized = ProblemException.unauthorized("signature verification failed: " + failure.get());
       return auditSignatureFailure(ctx, bridge, failure.get(), now).transform(recorded -> Future.failedFuture(unauthorized));
     }
     if (bridge.paused()) {
-      services.bridgeCounters().count(bridge.id(), Kind.REJECTED_PAUSED, now);
-      String retryAfter = Integer.toString(services.config().pausedRetryAfterSeconds());
+      counters.count(bridge.id(), Kind.REJECTED_PAUSED, now);
+      String retryAfter = Integer.toString(config.pausedRetryAfterSeconds());
       throw new ProblemException(503, "Service Unavailable",
           "bridge " + bridge.id() + " is paused; retry after " + retryAfter + " s, nothing was stored", Map.of("Retry-After", retryAfter));
     }
-    InboundMessage message = InboundMessage.parse(JsonBody.parse(body));
-    return eventLog.append(message.toWrite(bridge));
+    return eventLog.append(toWrite(adapter.parse(body), bridge));
+  }
+
+  /** The event to store: sent by the bridge's shadow of the sender, the original sender kept in the content. */
+  private static EventWrite toWrite(InboundEvent event, Bridge bridge) {
+    JsonObject stored = event.content().copy().put("_imported_sender", event.sender().copy());
+    return new EventWrite(bridge.roomId(), Sender.shadow(bridge.id(), event.externalId(), event.displayName(), event.avatarUrl()), stored,
+        event.threadId(), null, event.replyToExternalId(), bridge.id(), event.eventId());
   }
 
   private void respond(RoutingContext ctx, String bridgeId, Appended appended, Instant now) {
-    services.bridgeCounters().count(bridgeId, appended.duplicate() ? Kind.DUPLICATE : Kind.ACCEPTED, now);
+    counters.count(bridgeId, appended.duplicate() ? Kind.DUPLICATE : Kind.ACCEPTED, now);
     Responses.json(ctx, appended.duplicate() ? 200 : 202,
         new JsonObject().put("event_id", appended.eventId()).put("duplicate", appended.duplicate()));
   }
@@ -87,7 +127,7 @@ final class InboundRoute implements Handler<RoutingContext> {
    * and the next one recorded counts those left out.
    */
   private Future<Void> auditSignatureFailure(RoutingContext ctx, Bridge bridge, String reason, Instant now) {
-    OptionalLong admitted = services.failureAudits().admit(bridge.id(), now);
+    OptionalLong admitted = failureAudits.admit(bridge.id(), now);
     if (admitted.isEmpty()) {
       return Future.succeededFuture();
     }
@@ -97,7 +137,7 @@ final class InboundRoute implements Handler<RoutingContext> {
         .put("remote_address", ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress())
         .put("request_id", RequestIds.of(ctx))
         .put("not_recorded_before_this", admitted.getAsLong());
-    return services.audit().record(services.audit().event(Category.SECURITY, "bridge.inbound_signature_failed", null, bridge.id(), payload))
+    return audit.record(audit.event(Category.SECURITY, "bridge.inbound_signature_failed", null, bridge.id(), payload))
         .onFailure(err -> log.warn("could not record a signature failure of bridge {}: {}", bridge.id(), err.getMessage()));
   }
 }

@@ -1,46 +1,47 @@
 package com.scairelay.ingress;
 
-import com.scairelay.Services;
-import com.scairelay.audit.AuditRoutes;
-import com.scairelay.audit.EventRoutes;
-import com.scairelay.auth.ApplicationRoutes;
-import com.scairelay.auth.TokenRoutes;
-import com.scairelay.bridges.BridgeRoutes;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
-import com.scairelay.rooms.RoomRoutes;
-import com.scairelay.targets.DeliveryRoutes;
-import com.scairelay.webhooks.WebhookRoutes;
+import com.scairelay.http.RequestIds;
+import com.scairelay.http.Routes;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
+import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The HTTP side of a node: one instance per event loop, all listening on the same port. Stateless
- * apart from its own {@link EventLog}, which group-commits what this event loop receives.
+ * apart from its own {@link EventLog}, which group-commits what this event loop receives. Mounts the
+ * routes the node assembled, given that event log, then the one problem handler.
  */
 public final class IngressVerticle extends VerticleBase {
   private static final Set<HttpMethod> BODY_METHODS = Set.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH);
 
-  private final Services services;
+  private final RelayConfig config;
+  private final Function<Vertx, EventLog> eventLogs;
+  private final Function<EventLog, List<Routes>> routes;
   private HttpServer server;
 
-  public IngressVerticle(Services services) {
-    this.services = services;
+  /**
+   * @param eventLogs makes this event loop's event log
+   * @param routes    the routes to mount, given that event log
+   */
+  public IngressVerticle(RelayConfig config, Function<Vertx, EventLog> eventLogs, Function<EventLog, List<Routes>> routes) {
+    this.config = config;
+    this.eventLogs = eventLogs;
+    this.routes = routes;
   }
 
   @Override
   public Future<?> start() {
-    RelayConfig config = services.config();
-    EventLog eventLog = new EventLog(vertx, services.pool(), services.clock(), services.eventLogStats(),
-        config.dedupeWindow(), config.eventLogMaxBatch(), config.eventLogWindowMs(), config.eventLogMaxPending(),
-        config.eventLogMaxInFlight());
     Router router = Router.router(vertx);
     router.route().handler(RequestIds::assign);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxBodyBytes());
@@ -51,16 +52,7 @@ public final class IngressVerticle extends VerticleBase {
         ctx.next();
       }
     });
-    new HealthRoutes(services.pool()).mount(router);
-    new InboundRoute(services, eventLog).mount(router);
-    new BridgeRoutes(services).mount(router);
-    new RoomRoutes(services, eventLog).mount(router);
-    new AuditRoutes(services).mount(router);
-    new DeliveryRoutes(services).mount(router);
-    new WebhookRoutes(services).mount(router);
-    new EventRoutes(services).mount(router);
-    new ApplicationRoutes(services).mount(router);
-    new TokenRoutes(services).mount(router);
+    routes.apply(eventLogs.apply(vertx)).forEach(r -> r.mount(router));
     ProblemHandler problems = new ProblemHandler();
     router.route().failureHandler(problems);
     router.errorHandler(404, problems);

@@ -1,11 +1,17 @@
 package com.scairelay.ingress;
 
+import com.scairelay.eventlog.RoomNotFound;
+import com.scairelay.eventlog.StoreUnavailable;
+import com.scairelay.http.ProblemException;
+import com.scairelay.http.RequestIds;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.Map;
 
 /** The one place that turns a failed route into an {@code application/problem+json} answer. */
 public final class ProblemHandler implements Handler<RoutingContext> {
@@ -40,6 +46,13 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     Throwable failure = ctx.failure();
     if (failure instanceof ProblemException problem) {
       return problem;
+    }
+    if (failure instanceof RoomNotFound missing) {
+      return ProblemException.notFound(missing.getMessage());
+    }
+    if (failure instanceof StoreUnavailable busy) {
+      return new ProblemException(503, "Service Unavailable", busy.getMessage(),
+          Map.of("Retry-After", Integer.toString(busy.retryAfterSeconds())));
     }
     int status = ctx.statusCode();
     if (failure == null && status >= 400) {

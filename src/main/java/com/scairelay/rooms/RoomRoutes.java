@@ -1,14 +1,14 @@
 package com.scairelay.rooms;
 
-import com.scairelay.Services;
-import com.scairelay.auth.AccessGuard;
-import com.scairelay.auth.Scopes;
+import com.scairelay.http.Scopes;
 import com.scairelay.eventlog.EventLog;
+import com.scairelay.http.Guard;
+import com.scairelay.http.Routes;
 import com.scairelay.eventlog.EventWrite;
 import com.scairelay.eventlog.Sender;
 import com.scairelay.eventlog.StoredEvent;
-import com.scairelay.ingress.JsonBody;
-import com.scairelay.ingress.ProblemException;
+import com.scairelay.http.JsonBody;
+import com.scairelay.http.ProblemException;
 import com.scairelay.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -16,36 +16,41 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
+import java.time.Clock;
 import java.util.List;
 
-import static com.scairelay.ingress.Responses.json;
+import static com.scairelay.http.Responses.json;
 
 /** Rooms: create, post a native event, page through events, list participants, and the live stream. */
-public final class RoomRoutes {
+public final class RoomRoutes implements Routes {
   static final int DEFAULT_PAGE = 50;
   static final int MAX_PAGE = 500;
 
-  private final Services services;
+  private final Guard guard;
+  private final RoomStore rooms;
   private final EventLog eventLog;
+  private final Clock clock;
 
-  public RoomRoutes(Services services, EventLog eventLog) {
-    this.services = services;
+  public RoomRoutes(Guard guard, RoomStore rooms, EventLog eventLog, Clock clock) {
+    this.guard = guard;
+    this.rooms = rooms;
     this.eventLog = eventLog;
+    this.clock = clock;
   }
 
+  @Override
   public void mount(Router router) {
-    AccessGuard guard = services.guard();
     router.post("/v1/rooms").handler(guard.require(Scopes.ROOMS_WRITE)).handler(this::create);
     router.get("/v1/rooms/:id").handler(guard.require(Scopes.ROOMS_READ)).handler(this::get);
     router.post("/v1/rooms/:id/events").handler(guard.require(Scopes.ROOMS_WRITE)).handler(this::post);
     router.get("/v1/rooms/:id/events").handler(guard.require(Scopes.ROOMS_READ)).handler(this::events);
     router.get("/v1/rooms/:id/participants").handler(guard.require(Scopes.ROOMS_READ)).handler(this::participants);
-    router.get("/v1/rooms/:id/stream").handler(guard.require(Scopes.ROOMS_READ)).handler(new RoomStream(services));
+    router.get("/v1/rooms/:id/stream").handler(guard.require(Scopes.ROOMS_READ)).handler(new RoomStream(rooms));
   }
 
   private void create(RoutingContext ctx) {
     String name = JsonBody.requiredString(JsonBody.of(ctx), "name", 200);
-    services.rooms().create(new RoomStore.Room(Ids.newId("room"), name, services.clock().instant()))
+    rooms.create(new RoomStore.Room(Ids.newId("room"), name, clock.instant()))
         .onSuccess(room -> json(ctx, 201, room.toJson()))
         .onFailure(ctx::fail);
   }
@@ -80,9 +85,9 @@ public final class RoomRoutes {
     room(ctx)
         .compose(room -> after == null || after.isEmpty()
             ? Future.succeededFuture(0L)
-            : services.rooms().sequenceOf(room.id(), after).map(seq -> seq.orElseThrow(
+            : rooms.sequenceOf(room.id(), after).map(seq -> seq.orElseThrow(
                 () -> ProblemException.badRequest("query parameter 'after': room " + room.id() + " has no event " + after))))
-        .compose(seq -> services.rooms().eventsAfter(ctx.pathParam("id"), seq, limit))
+        .compose(seq -> rooms.eventsAfter(ctx.pathParam("id"), seq, limit))
         .onSuccess(events -> json(ctx, 200, page(events, after)))
         .onFailure(ctx::fail);
   }
@@ -96,16 +101,16 @@ public final class RoomRoutes {
 
   private void participants(RoutingContext ctx) {
     room(ctx)
-        .compose(room -> services.rooms().participants(room.id()))
+        .compose(room -> rooms.participants(room.id()))
         .onSuccess(list -> json(ctx, 200, new JsonObject().put("participants", new JsonArray(List.copyOf(list)))))
         .onFailure(ctx::fail);
   }
 
   private Future<RoomStore.Room> room(RoutingContext ctx) {
-    return existing(services, ctx.pathParam("id"));
+    return existing(rooms, ctx.pathParam("id"));
   }
 
-  static Future<RoomStore.Room> existing(Services services, String id) {
-    return services.rooms().find(id).map(found -> found.orElseThrow(() -> ProblemException.notFound("no room " + id)));
+  static Future<RoomStore.Room> existing(RoomStore rooms, String id) {
+    return rooms.find(id).map(found -> found.orElseThrow(() -> ProblemException.notFound("no room " + id)));
   }
 }

@@ -1,6 +1,5 @@
 package com.scairelay.rooms;
 
-import com.scairelay.Services;
 import com.scairelay.eventlog.EventLog;
 import io.vertx.core.Handler;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -18,17 +17,17 @@ import org.slf4j.LoggerFactory;
 final class RoomStream implements Handler<RoutingContext> {
   private static final Logger log = LoggerFactory.getLogger(RoomStream.class);
 
-  private final Services services;
+  private final RoomStore rooms;
 
-  RoomStream(Services services) {
-    this.services = services;
+  RoomStream(RoomStore rooms) {
+    this.rooms = rooms;
   }
 
   @Override
   public void handle(RoutingContext ctx) {
     // The room is looked up before the upgrade: hold the request so the handshake can still take it.
     ctx.request().pause();
-    RoomRoutes.existing(services, ctx.pathParam("id"))
+    RoomRoutes.existing(rooms, ctx.pathParam("id"))
         .compose(room -> ctx.request().toWebSocket().map(ws -> {
           stream(ctx, room.id(), ws);
           return ws;

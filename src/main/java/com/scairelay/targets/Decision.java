@@ -7,18 +7,18 @@ import java.time.Instant;
  * {@code RETRY} waits until {@code nextAttemptAt}. {@code unreachable} marks the failure that ends a
  * retry window of transient errors (an admin alert).
  */
-record Decision(Kind kind, Instant nextAttemptAt, String reason, boolean unreachable) {
-  enum Kind { DELIVERED, RETRY, FAILED }
+public record Decision(Kind kind, Instant nextAttemptAt, String reason, boolean unreachable) {
+  public enum Kind { DELIVERED, RETRY, FAILED }
 
-  static Decision delivered() {
+  public static Decision delivered() {
     return new Decision(Kind.DELIVERED, null, null, false);
   }
 
-  static Decision retryAt(Instant at) {
+  public static Decision retryAt(Instant at) {
     return new Decision(Kind.RETRY, at, null, false);
   }
 
-  static Decision failed(String reason, boolean unreachable) {
+  public static Decision failed(String reason, boolean unreachable) {
     return new Decision(Kind.FAILED, null, reason, unreachable);
   }
 

@@ -14,19 +14,15 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code retry_window_seconds} after the first failure, the last try at the end of the window. Any
  * other 4xx: failed at once.
  */
-final class DeliveryPolicy {
+final class DeliveryPolicy implements Policy {
   private final RelayConfig.Delivery settings;
 
   DeliveryPolicy(RelayConfig.Delivery settings) {
     this.settings = settings;
   }
 
-  /**
-   * @param attempts      attempts made, this one included
-   * @param rateLimited   429 answers before this one
-   * @param firstFailedAt when this delivery (or its target's current outage) first failed, this attempt included
-   */
-  Decision decide(TransportResult result, int attempts, int rateLimited, Instant firstFailedAt, Instant now) {
+  @Override
+  public Decision decide(TransportResult result, int attempts, int rateLimited, Instant firstFailedAt, Instant now) {
     return switch (result.outcome()) {
       case DELIVERED -> Decision.delivered();
       case PERMANENT -> Decision.failed("permanent answer: " + result.describe(), false);

@@ -1,47 +1,50 @@
 package com.scairelay.targets;
 
-import com.scairelay.Services;
-import com.scairelay.auth.Scopes;
-import com.scairelay.ingress.JsonBody;
-import com.scairelay.ingress.ProblemException;
-import io.vertx.core.Future;
+import com.scairelay.http.Guard;
+import com.scairelay.http.JsonBody;
+import com.scairelay.http.ProblemException;
+import com.scairelay.http.Routes;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
 
-import java.util.Optional;
-
-import static com.scairelay.ingress.Responses.json;
+import static com.scairelay.http.Responses.json;
 
 /**
- * {@code GET /v1/admin/bridges/{id}/deliveries?limit=} and {@code GET /v1/admin/webhooks/{id}/deliveries?limit=}:
+ * {@code GET /v1/admin/<kind>s/{id}/deliveries?limit=} for every target kind (scope {@code <kind>s:read}):
  * a target's delivery log, newest first, with every attempt.
  */
-public final class DeliveryRoutes {
-  private final Services services;
+public final class DeliveryRoutes implements Routes {
+  private final Guard guard;
+  private final TargetKinds kinds;
+  private final DeliveryStore store;
 
-  public DeliveryRoutes(Services services) {
-    this.services = services;
+  public DeliveryRoutes(Guard guard, TargetKinds kinds, Pool pool) {
+    this.guard = guard;
+    this.kinds = kinds;
+    this.store = new DeliveryStore(pool, kinds);
   }
 
+  @Override
   public void mount(Router router) {
-    router.get("/v1/admin/bridges/:id/deliveries").handler(services.guard().require(Scopes.BRIDGES_READ))
-        .handler(ctx -> log(ctx, "bridge", services.bridges().find(ctx.pathParam("id")).map(Optional::isPresent)));
-    router.get("/v1/admin/webhooks/:id/deliveries").handler(services.guard().require(Scopes.WEBHOOKS_READ))
-        .handler(ctx -> log(ctx, "webhook", services.webhooks().find(ctx.pathParam("id")).map(Optional::isPresent)));
+    for (TargetKind kind : kinds.all()) {
+      router.get("/v1/admin/" + kind.name() + "s/:id/deliveries").handler(guard.require(kind.name() + "s:read"))
+          .handler(ctx -> log(ctx, kind));
+    }
   }
 
-  private void log(RoutingContext ctx, String kind, Future<Boolean> exists) {
+  private void log(RoutingContext ctx, TargetKind kind) {
     String id = ctx.pathParam("id");
     int limit = JsonBody.optionalInt(ctx, "limit", 50, 1, 500);
-    exists
+    kind.lookup().apply(id)
         .compose(found -> {
-          if (!found) {
-            throw ProblemException.notFound("no " + kind + " " + id);
+          if (found.isEmpty()) {
+            throw ProblemException.notFound("no " + kind.name() + " " + id);
           }
-          return services.deliveries().recent(id, limit);
+          return store.recent(id, limit);
         })
-        .onSuccess(deliveries -> json(ctx, 200, new JsonObject().put(kind + "_id", id).put("deliveries", deliveries)))
+        .onSuccess(deliveries -> json(ctx, 200, new JsonObject().put(kind.name() + "_id", id).put("deliveries", deliveries)))
         .onFailure(ctx::fail);
   }
 }

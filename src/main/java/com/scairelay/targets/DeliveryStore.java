@@ -22,7 +22,7 @@ import static com.scairelay.store.Times.utc;
  * LOCKED} and an expiry, so two nodes can never hold the same attempt), the sweep for due rows, and
  * the delivery log. Results are written by {@link ResultWriter}.
  */
-public final class DeliveryStore {
+final class DeliveryStore {
   private static final String HEAD = """
       SELECT id, next_attempt_at, lease_owner, lease_expires_at FROM deliveries
       WHERE target_id = $1 AND status = 'pending' ORDER BY id LIMIT $2""";
@@ -36,29 +36,18 @@ public final class DeliveryStore {
       )
       UPDATE deliveries d SET lease_owner = $2, lease_expires_at = $4, updated_at = $3
       """;
-  private static final String CLAIM_WEBHOOK = LEASE + """
-      FROM claimable c, audit_events a
-      WHERE d.id = c.id AND a.event_id = d.event_id
-      RETURNING d.id, d.event_id, d.attempts, d.rate_limited, d.first_failed_at,
-                a.timestamp, a.category, a.action, a.user_id, a.resource_id, a.payload""";
-  private static final String CLAIM = LEASE + """
-      FROM claimable c, events e, participants p
-      WHERE d.id = c.id AND e.id = d.event_id AND p.id = e.sender_id
-      RETURNING d.id, d.event_id, d.attempts, d.rate_limited, d.first_failed_at,
-                e.content, e.thread_id, e.reply_to, e.created_at, p.fqid, p.display_name""";
   private static final String RELEASE = """
       UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ANY($1) AND lease_owner = $2""";
   private static final String DUE_TARGETS = """
-      SELECT DISTINCT d.target_id FROM deliveries d
+      SELECT DISTINCT d.target_id, d.target_kind FROM deliveries d
       WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)
-        AND NOT EXISTS (SELECT 1 FROM bridges b WHERE b.id = d.target_id AND (b.paused OR b.deleted_at IS NOT NULL))
-        AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.target_id AND (w.paused OR w.deleted_at IS NOT NULL))
+        AND NOT (CASE d.target_kind %s ELSE false END)
       LIMIT $2""";
   private static final String RECENT = """
       SELECT id, event_id, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at
       FROM deliveries WHERE target_id = $1 ORDER BY id DESC LIMIT $2""";
   private static final String ATTEMPTS = """
-      SELECT delivery_id, attempted_at, outcome, status_code, latency_ms, error
+      SELECT delivery_id, attempted_at, outcome, status_code, latency_ms, error, foreign_id
       FROM delivery_attempts WHERE delivery_id = ANY($1) ORDER BY id""";
 
   /** One row of a target's queue head. */
@@ -80,10 +69,22 @@ public final class DeliveryStore {
     }
   }
 
-  private final Pool pool;
+  /** A target with due rows, for the sweep. */
+  record Due(String targetId, String kind) {
+  }
 
-  public DeliveryStore(Pool pool) {
+  private final Pool pool;
+  private final Map<String, String> claims = new HashMap<>();
+  private final String dueTargets;
+
+  DeliveryStore(Pool pool, TargetKinds kinds) {
     this.pool = pool;
+    StringBuilder held = new StringBuilder();
+    for (TargetKind kind : kinds.all()) {
+      claims.put(kind.name(), LEASE + kind.claimJoin());
+      held.append("WHEN '").append(kind.name()).append("' THEN ").append(kind.held()).append(' ');
+    }
+    this.dueTargets = DUE_TARGETS.formatted(held);
   }
 
   Future<List<Head>> head(String targetId, int limit) {
@@ -98,21 +99,13 @@ public final class DeliveryStore {
   }
 
   /** Leases those of {@code ids} that are still claimable, in queue order, with the payload of each. */
-  Future<List<Claimed>> claim(String kind, List<Long> ids, String node, Instant now, Instant leaseUntil) {
+  Future<List<Claimed>> claim(TargetKind kind, List<Long> ids, String node, Instant now, Instant leaseUntil) {
     Tuple args = Tuple.of(ids.toArray(Long[]::new), node, utc(now), utc(leaseUntil));
-    boolean webhook = Target.WEBHOOK.equals(kind);
-    return pool.preparedQuery(webhook ? CLAIM_WEBHOOK : CLAIM).execute(args).map(rows -> {
+    return pool.preparedQuery(claims.get(kind.name())).execute(args).map(rows -> {
       List<Claimed> claimed = new ArrayList<>();
       for (Row row : rows) {
-        JsonObject payload = webhook ? auditPayload(row) : new JsonObject()
-            .put("event_id", row.getString("event_id"))
-            .put("sender", new JsonObject().put("fqid", row.getString("fqid")).put("display_name", row.getString("display_name")))
-            .put("content", row.getValue("content"))
-            .put("thread_id", row.getString("thread_id"))
-            .put("reply_to", row.getString("reply_to"))
-            .put("ts", row.getOffsetDateTime("created_at").toInstant().toString());
         claimed.add(new Claimed(row.getLong("id"), row.getString("event_id"), row.getInteger("attempts"),
-            row.getInteger("rate_limited"), instant(row.getOffsetDateTime("first_failed_at")), payload));
+            row.getInteger("rate_limited"), instant(row.getOffsetDateTime("first_failed_at")), kind.payload().apply(row)));
       }
       claimed.sort(Comparator.comparingLong(Claimed::id));
       return claimed;
@@ -125,16 +118,16 @@ public final class DeliveryStore {
   }
 
   /** Targets with deliveries due now that nobody holds, for the sweep. */
-  Future<List<String>> dueTargets(Instant now, int limit) {
-    return pool.preparedQuery(DUE_TARGETS).execute(Tuple.of(utc(now), limit)).map(rows -> {
-      List<String> targets = new ArrayList<>();
-      rows.forEach(row -> targets.add(row.getString(0)));
+  Future<List<Due>> dueTargets(Instant now, int limit) {
+    return pool.preparedQuery(dueTargets).execute(Tuple.of(utc(now), limit)).map(rows -> {
+      List<Due> targets = new ArrayList<>();
+      rows.forEach(row -> targets.add(new Due(row.getString(0), row.getString(1))));
       return targets;
     });
   }
 
   /** The delivery log of a target: newest deliveries first, each with its attempts oldest first. */
-  public Future<JsonArray> recent(String targetId, int limit) {
+  Future<JsonArray> recent(String targetId, int limit) {
     return pool.preparedQuery(RECENT).execute(Tuple.of(targetId, limit)).compose(rows -> {
       Map<Long, JsonObject> byId = new HashMap<>();
       JsonArray deliveries = new JsonArray();
@@ -163,23 +156,12 @@ public final class DeliveryStore {
               .put("outcome", row.getString("outcome"))
               .put("status_code", row.getInteger("status_code"))
               .put("latency_ms", row.getInteger("latency_ms"))
-              .put("error", row.getString("error")));
+              .put("error", row.getString("error"))
+              .put("foreign_id", row.getString("foreign_id")));
         }
         return deliveries;
       });
     });
-  }
-
-  /** The audit event as stored, the body of a webhook delivery. */
-  private static JsonObject auditPayload(Row row) {
-    return new JsonObject()
-        .put("event_id", row.getString("event_id"))
-        .put("timestamp", row.getOffsetDateTime("timestamp").toInstant().toString())
-        .put("category", row.getString("category"))
-        .put("action", row.getString("action"))
-        .put("user_id", row.getString("user_id"))
-        .put("resource_id", row.getString("resource_id"))
-        .put("payload", row.getValue("payload"));
   }
 
   private static Instant instant(OffsetDateTime value) {

@@ -1,18 +1,10 @@
 package com.scairelay.targets;
 
-import com.scairelay.audit.AuditEvent;
-import com.scairelay.audit.AuditLog;
-import com.scairelay.audit.Category;
 import com.scairelay.transport.TransportResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -23,12 +15,11 @@ import static com.scairelay.store.Times.utc;
 
 /**
  * Writes attempt results in batches: what arrives within a millisecond (or up to
- * {@code deliveries.result_batch_max}) is one transaction of two multi-row statements, plus the audit
- * events of deliveries that failed for good. A result only changes a delivery whose lease this node
+ * {@code deliveries.result_batch_max}) is one transaction of two multi-row statements, plus what the
+ * target kinds record of deliveries that failed for good. A result only changes a delivery whose lease this node
  * still holds; the attempt itself is always logged.
  */
 final class ResultWriter {
-  private static final Logger log = LoggerFactory.getLogger(ResultWriter.class);
   private static final String UPDATE = """
       UPDATE deliveries d SET
         status = CASE WHEN d.status = 'cancelled' AND u.status = 'pending' THEN 'cancelled' ELSE u.status END,
@@ -40,11 +31,11 @@ final class ResultWriter {
         AS u (id, status, attempts, rate_limited, next_attempt_at, first_failed_at, status_code, error, attempted_at)
       WHERE d.id = u.id AND d.lease_owner = $10""";
   private static final String INSERT_ATTEMPTS = """
-      INSERT INTO delivery_attempts (delivery_id, attempted_at, outcome, status_code, latency_ms, error)
-      SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::int[], $6::text[])""";
+      INSERT INTO delivery_attempts (delivery_id, attempted_at, outcome, status_code, latency_ms, error, foreign_id)
+      SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::int[], $6::text[], $7::text[])""";
 
   /** One attempt and what the policy made of it. */
-  record Result(String targetKind, String targetId, Claimed delivery, TransportResult answer, Decision decision, int attempts,
+  record Result(TargetKind kind, String targetId, Claimed delivery, TransportResult answer, Decision decision, int attempts,
                 int rateLimited, Instant firstFailedAt, Instant attemptedAt, boolean alertUnreachable) {
   }
 
@@ -52,18 +43,16 @@ final class ResultWriter {
   }
 
   private final Vertx vertx;
-  private final Pool pool;
-  private final AuditLog audit;
+  private final Outbox outbox;
   private final String node;
   private final int maxBatch;
   private List<Pending> pending = new ArrayList<>();
   private boolean scheduled;
   private boolean writing;
 
-  ResultWriter(Vertx vertx, Pool pool, AuditLog audit, String node, int maxBatch) {
+  ResultWriter(Vertx vertx, Outbox outbox, String node, int maxBatch) {
     this.vertx = vertx;
-    this.pool = pool;
-    this.audit = audit;
+    this.outbox = outbox;
     this.node = node;
     this.maxBatch = maxBatch;
   }
@@ -93,7 +82,7 @@ final class ResultWriter {
     pending = pending.size() <= maxBatch ? new ArrayList<>() : new ArrayList<>(pending.subList(maxBatch, pending.size()));
     List<Result> results = batch.stream().map(Pending::result).toList();
     writing = true;
-    pool.withTransaction(conn -> update(conn, results).compose(v -> logAttempts(conn, results)).compose(v -> auditFailures(conn, results)))
+    outbox.inTransaction(tx -> update(tx, results).compose(v -> logAttempts(tx, results)).compose(v -> auditFailures(tx, results)))
         .onComplete(ar -> {
           writing = false;
           batch.forEach(p -> p.done().handle(ar));
@@ -101,7 +90,7 @@ final class ResultWriter {
         });
   }
 
-  private Future<Void> update(SqlConnection conn, List<Result> results) {
+  private Future<Void> update(Outbox.Tx conn, List<Result> results) {
     int n = results.size();
     Long[] ids = new Long[n];
     String[] statuses = new String[n];
@@ -128,64 +117,29 @@ final class ResultWriter {
     return conn.preparedQuery(UPDATE).execute(args).mapEmpty();
   }
 
-  private Future<Void> logAttempts(SqlConnection conn, List<Result> results) {
+  private Future<Void> logAttempts(Outbox.Tx conn, List<Result> results) {
     Tuple args = Tuple.tuple(List.of(
         results.stream().map(r -> r.delivery().id()).toArray(Long[]::new),
         results.stream().map(r -> utc(r.attemptedAt())).toArray(OffsetDateTime[]::new),
         results.stream().map(r -> r.answer().outcome().name().toLowerCase()).toArray(String[]::new),
         results.stream().map(r -> r.answer().statusCode()).toArray(Integer[]::new),
         results.stream().map(r -> (int) r.answer().latencyMs()).toArray(Integer[]::new),
-        results.stream().map(r -> r.answer().error()).toArray(String[]::new)));
+        results.stream().map(r -> r.answer().error()).toArray(String[]::new),
+        results.stream().map(r -> r.answer().foreignId()).toArray(String[]::new)));
     return conn.preparedQuery(INSERT_ATTEMPTS).execute(args).mapEmpty();
   }
 
-  /**
-   * For each delivery given up: a bridge's {@code bridge.delivery_failed} (and {@code bridge.unreachable},
-   * SECURITY, when the actor raises the alert); a webhook's {@code webhook.delivery_dropped} (SECURITY).
-   * The drop of a delivery that itself carried a {@code webhook.delivery_dropped} is only logged, so a
-   * subscription that fails its own SECURITY events cannot feed an endless chain of them.
-   */
-  private Future<Void> auditFailures(SqlConnection conn, List<Result> results) {
+  /** Each delivery given up for good is recorded by its kind, in this transaction. */
+  private Future<Void> auditFailures(Outbox.Tx tx, List<Result> results) {
     Future<Void> chain = Future.succeededFuture();
     for (Result r : results) {
       if (r.decision().kind() != Decision.Kind.FAILED) {
         continue;
       }
-      if (Target.WEBHOOK.equals(r.targetKind())) {
-        chain = chain.compose(v -> auditDrop(conn, r));
-        continue;
-      }
-      JsonObject payload = new JsonObject()
-          .put("bridge_id", r.targetId())
-          .put("event_id", r.delivery().eventId())
-          .put("delivery_id", r.delivery().id())
-          .put("attempts", r.attempts())
-          .put("last_answer", r.answer().describe())
-          .put("reason", r.decision().reason());
-      AuditEvent failed = audit.event(Category.ADMIN, "bridge.delivery_failed", null, r.targetId(), payload);
-      chain = chain.compose(v -> audit.record(conn, failed));
-      if (r.alertUnreachable()) {
-        AuditEvent alert = audit.event(Category.SECURITY, "bridge.unreachable", null, r.targetId(), payload.copy());
-        chain = chain.compose(v -> audit.record(conn, alert));
-      }
+      FailedDelivery failed = new FailedDelivery(r.targetId(), r.delivery().id(), r.delivery().eventId(), r.delivery().payload(),
+          r.attempts(), r.answer().describe(), r.decision().reason(), r.alertUnreachable());
+      chain = chain.compose(v -> r.kind().onFailure().record(tx, failed));
     }
     return chain;
-  }
-
-  static final String DROPPED = "webhook.delivery_dropped";
-
-  private Future<Void> auditDrop(SqlConnection conn, Result r) {
-    if (DROPPED.equals(r.delivery().payload().getString("action"))) {
-      log.warn("webhook {} dropped delivery {} of a {} event; not recorded again, so no chain can form",
-          r.targetId(), r.delivery().id(), DROPPED);
-      return Future.succeededFuture();
-    }
-    JsonObject payload = new JsonObject()
-        .put("webhook_id", r.targetId())
-        .put("event_id", r.delivery().eventId())
-        .put("delivery_id", "dlv_" + r.delivery().id())
-        .put("attempts", r.attempts())
-        .put("last_answer", r.answer().describe());
-    return audit.record(conn, audit.event(Category.SECURITY, DROPPED, null, r.targetId(), payload));
   }
 }

@@ -1,13 +1,14 @@
 package com.scairelay.targets;
 
+import com.scairelay.transport.Delivery;
 import com.scairelay.transport.Outcome;
 import com.scairelay.transport.TransportRequest;
 import com.scairelay.transport.TransportResult;
+import com.scairelay.transport.TransportVerticle;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,10 +21,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The queue actor of one target (DESIGN.md §1): the only sender for its target in the cluster. It
- * claims the head of the target's queue in order, at most {@code max_in_flight} at a time, sends
- * through the target's transport behind a circuit breaker, lets {@link DeliveryPolicy} decide what
- * follows, and waits for the next due row with one timer. Idle, it holds nothing and is dropped.
+ * The queue actor of one target (DESIGN.md §1), on the node that owns the target; the lease of each
+ * row it claims makes it the only sender of that row. It claims the head of the target's queue in
+ * order, at most {@code max_in_flight} at a time, has the target's connector render each delivery,
+ * sends it through the node's transports behind a circuit breaker, lets its kind's {@link Policy}
+ * decide what follows, and waits for the next due row with one timer. Idle, it holds nothing and is dropped.
  *
  * <p>Runs on the delivery verticle's event loop only.
  */
@@ -40,6 +42,7 @@ final class TargetQueue {
     }
   }
 
+  private final TargetKind kind;
   private final String targetId;
   private final TargetQueues queues;
   private final CircuitBreaker breaker;
@@ -52,7 +55,8 @@ final class TargetQueue {
   private Instant outageStartedAt;
   private boolean alerted;
 
-  TargetQueue(String targetId, TargetQueues queues) {
+  TargetQueue(TargetKind kind, String targetId, TargetQueues queues) {
+    this.kind = kind;
     this.targetId = targetId;
     this.queues = queues;
     var settings = queues.settings();
@@ -72,7 +76,7 @@ final class TargetQueue {
       return;
     }
     claiming = true;
-    queues.target(targetId)
+    kind.lookup().apply(targetId)
         .compose(this::claimFor)
         .onFailure(err -> log.warn("target {}: claiming failed, the sweep will try again: {}", targetId, err.toString()))
         .onComplete(ar -> {
@@ -88,6 +92,11 @@ final class TargetQueue {
 
   String targetId() {
     return targetId;
+  }
+
+  /** Working now: claiming, sending or writing a result (a queue waiting on its timer or breaker is not). */
+  boolean isBusy() {
+    return claiming || inFlight > 0 || writing > 0;
   }
 
   boolean isIdle() {
@@ -141,7 +150,7 @@ final class TargetQueue {
       }
       if (ids.isEmpty()) {
         if (wait != null) {
-          armTimer(wait, now);
+          armTimer(wait);
         } else {
           cancelTimer();
         }
@@ -149,7 +158,7 @@ final class TargetQueue {
       }
       cancelTimer();
       Instant leaseUntil = now.plus(queues.settings().lease());
-      return queues.store().claim(target.kind(), ids, queues.node(), now, leaseUntil).map(claimed -> {
+      return queues.store().claim(kind, ids, queues.node(), now, leaseUntil).map(claimed -> {
         ready.addAll(claimed);
         sendReady(target, slots);
         return null;
@@ -176,8 +185,16 @@ final class TargetQueue {
   private void send(Target target, Claimed delivery) {
     inFlight++;
     Instant attemptedAt = queues.clock().instant();
-    TransportRequest request = target.request(delivery, attemptedAt);
-    breaker.<TransportResult>execute(() -> transport(target.transport(), request))
+    TransportRequest request = queues.connectors().find(target.connector())
+        .map(connector -> connector.render(new Delivery(delivery.id(), delivery.eventId(), delivery.payload(), target.config(),
+            target.secret(), attemptedAt)))
+        .orElse(null);
+    if (request == null) {
+      record(target, delivery, TransportResult.failed(Outcome.PERMANENT, "no connector '" + target.connector() + "' on this node", 0),
+          attemptedAt);
+      return;
+    }
+    breaker.<TransportResult>execute(() -> transport(target.connector(), request))
         .recover(err -> err instanceof TransientAnswer answer ? Future.succeededFuture(answer.result) : Future.failedFuture(err))
         .onSuccess(result -> record(target, delivery, result, attemptedAt))
         .onFailure(err -> {
@@ -190,7 +207,7 @@ final class TargetQueue {
   private Future<TransportResult> transport(String transport, TransportRequest request) {
     Duration timeout = queues.transportTimeout();
     return queues.vertx().eventBus()
-        .<JsonObject>request(TransportRequest.address(transport), request.toJson(), new DeliveryOptions().setSendTimeout(timeout.toMillis()))
+        .<JsonObject>request(TransportVerticle.ADDRESS, request.toJson(), TransportVerticle.options(transport, timeout.toMillis()))
         .map(reply -> TransportResult.fromJson(reply.body()))
         .recover(err -> Future.succeededFuture(TransportResult.failed(Outcome.TRANSIENT, "transport " + transport + ": " + err.getMessage(), timeout.toMillis())))
         .compose(result -> result.outcome() == Outcome.TRANSIENT ? Future.failedFuture(new TransientAnswer(result)) : Future.succeededFuture(result));
@@ -212,12 +229,12 @@ final class TargetQueue {
       outageStartedAt = null;
       alerted = false;
     }
-    Decision decision = target.decide(result, attempts, delivery.rateLimited(), firstFailedAt, now);
+    Decision decision = kind.policy().decide(result, attempts, delivery.rateLimited(), firstFailedAt, now);
     boolean alert = decision.unreachable() && !alerted;
     alerted |= decision.unreachable();
     boolean queueMovesOn = decision.kind() != Decision.Kind.RETRY;
     writing++;
-    queues.writer().write(new ResultWriter.Result(target.kind(), targetId, delivery, result, decision, attempts, rateLimited,
+    queues.writer().write(new ResultWriter.Result(kind, targetId, delivery, result, decision, attempts, rateLimited,
             firstFailedAt, attemptedAt, alert))
         .onFailure(err -> log.warn("target {}: the result of delivery {} was not written, its lease will expire and it is sent again: {}",
             targetId, delivery.id(), err.toString()))
@@ -236,10 +253,9 @@ final class TargetQueue {
     }
   }
 
-  private void armTimer(Instant at, Instant now) {
+  private void armTimer(Instant at) {
     cancelTimer();
-    long delay = Math.max(1, Duration.between(now, at).toMillis());
-    timerId = queues.vertx().setTimer(delay, id -> {
+    timerId = queues.scheduler().at(at, () -> {
       timerId = -1;
       wake();
     });
@@ -247,7 +263,7 @@ final class TargetQueue {
 
   private void cancelTimer() {
     if (timerId != -1) {
-      queues.vertx().cancelTimer(timerId);
+      queues.scheduler().cancel(timerId);
       timerId = -1;
     }
   }

@@ -1,12 +1,13 @@
 package com.scairelay.targets;
 
-import com.scairelay.Services;
-import com.scairelay.bridges.BridgeRegistry;
 import com.scairelay.config.RelayConfig;
-import com.scairelay.eventlog.EventLog;
+import com.scairelay.transport.Connectors;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,52 +15,90 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 
 /**
- * The node's delivery side: one verticle holding the queue actors of the targets this node owns,
- * activated on demand (a wake-up from the event log, an admin change, the sweep) and dropped when idle.
- * The sweep, every {@code deliveries.sweep_interval_ms}, wakes every target with due rows nobody holds,
- * so a lost wake-up or a crashed node only delays a delivery.
+ * The node's delivery side: one verticle holding the queue actors of the targets this node owns
+ * ({@link Ownership}), activated on demand (a wake-up after an enqueue or an admin change, a due
+ * timer, the sweep) and dropped when idle. The sweep, every {@code deliveries.sweep_interval_ms},
+ * wakes every owned target with due rows nobody holds, so a lost wake-up or a crashed node only
+ * delays a delivery.
  */
 public final class TargetQueues extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(TargetQueues.class);
   private static final int SWEEP_LIMIT = 10_000;
 
-  private final Services services;
-  private final String node;
+  private final Outbox outbox;
+  private final TargetKinds kinds;
+  private final Connectors connectors;
+  private final Scheduler scheduler;
+  private final Clock clock;
+  private final RelayConfig config;
   private final Map<String, TargetQueue> active = new HashMap<>();
-  private DeliveryPolicy policy;
+  private DeliveryStore store;
   private ResultWriter writer;
-  private long sweepTimer;
+  private long sweepTimer = -1;
+  private boolean sweeping;
+  private boolean stopped;
 
-  public TargetQueues(Services services, String node) {
-    this.services = services;
-    this.node = node;
+  public TargetQueues(Outbox outbox, TargetKinds kinds, Connectors connectors, Scheduler scheduler, Clock clock, RelayConfig config) {
+    this.outbox = outbox;
+    this.kinds = kinds;
+    this.connectors = connectors;
+    this.scheduler = scheduler;
+    this.clock = clock;
+    this.config = config;
   }
 
   @Override
   public Future<?> start() {
-    policy = new DeliveryPolicy(settings());
-    writer = new ResultWriter(vertx, services.pool(), services.audit(), node, settings().resultBatchMax());
-    sweepTimer = vertx.setPeriodic(settings().sweepInterval().toMillis(), id -> sweep());
-    return Future.all(
-            vertx.eventBus().<String>consumer(EventLog.TARGET_WAKE_ADDRESS, message -> wake(message.body())).completion(),
-            vertx.eventBus().<String>consumer(BridgeRegistry.CHANGED_ADDRESS, message -> wake(message.body())).completion())
+    store = new DeliveryStore(outbox.pool(), kinds);
+    writer = new ResultWriter(vertx, outbox, node(), settings().resultBatchMax());
+    return vertx.eventBus().<String>consumer(Outbox.wakeAddress(node()), this::onWake).completion()
         .onSuccess(v -> sweep());
   }
 
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(sweepTimer);
+    stopped = true;
+    if (sweepTimer != -1) {
+      scheduler.cancel(sweepTimer);
+    }
     active.values().forEach(TargetQueue::close);
     active.clear();
     return Future.succeededFuture();
   }
 
+  /**
+   * True when nothing is being claimed, sent or written and no wake-up sent on this node is waiting:
+   * what is not happening now will not happen until a timer is due. Read on the verticle's own loop.
+   */
+  public Future<Boolean> quiet() {
+    Promise<Boolean> answer = Promise.promise();
+    context.runOnContext(v -> answer.complete(!sweeping && outbox.localWakes().get() == 0
+        && active.values().stream().noneMatch(TargetQueue::isBusy)));
+    return answer.future();
+  }
+
+  private void onWake(Message<String> message) {
+    String body = message.body();
+    int colon = body.indexOf(':');
+    try {
+      wake(body.substring(0, colon), body.substring(colon + 1));
+    } finally {
+      if (message.headers().contains(Outbox.COUNTED)) {
+        outbox.localWakes().decrementAndGet();
+      }
+    }
+  }
+
   /** Wakes the target's actor, activating it if needed. */
-  void wake(String targetId) {
-    active.computeIfAbsent(targetId, id -> new TargetQueue(id, this)).wake();
+  void wake(String kind, String targetId) {
+    TargetQueue queue = active.get(targetId);
+    if (queue == null) {
+      queue = new TargetQueue(kinds.get(kind), targetId, this);
+      active.put(targetId, queue);
+    }
+    queue.wake();
   }
 
   void passivate(TargetQueue queue) {
@@ -70,17 +109,19 @@ public final class TargetQueues extends VerticleBase {
   }
 
   private void sweep() {
-    store().dueTargets(clock().instant(), SWEEP_LIMIT)
-        .onSuccess(targets -> targets.forEach(this::wake))
-        .onFailure(err -> log.warn("the delivery sweep failed: {}", err.toString()));
-  }
-
-  /** The target behind an id: a bridge (from the registry's cache) or a webhook subscription. */
-  Future<Optional<Target>> target(String targetId) {
-    if (Target.kindOf(targetId).equals(Target.WEBHOOK)) {
-      return services.webhooks().find(targetId).map(found -> found.map(WebhookTarget::new));
-    }
-    return services.bridgeRegistry().find(targetId).map(found -> found.map(bridge -> new BridgeTarget(bridge, policy)));
+    sweepTimer = -1;
+    sweeping = true;
+    store.dueTargets(clock.instant(), SWEEP_LIMIT)
+        .onSuccess(due -> due.stream()
+            .filter(target -> outbox.ownership().ownerOf(target.targetId()).equals(node()))
+            .forEach(target -> wake(target.kind(), target.targetId())))
+        .onFailure(err -> log.warn("the delivery sweep failed: {}", err.toString()))
+        .onComplete(ar -> {
+          sweeping = false;
+          if (!stopped) {
+            sweepTimer = scheduler.at(clock.instant().plus(settings().sweepInterval()), this::sweep);
+          }
+        });
   }
 
   Vertx vertx() {
@@ -88,15 +129,23 @@ public final class TargetQueues extends VerticleBase {
   }
 
   Clock clock() {
-    return services.clock();
+    return clock;
+  }
+
+  Scheduler scheduler() {
+    return scheduler;
+  }
+
+  Connectors connectors() {
+    return connectors;
   }
 
   String node() {
-    return node;
+    return outbox.nodeId();
   }
 
   DeliveryStore store() {
-    return services.deliveries();
+    return store;
   }
 
   ResultWriter writer() {
@@ -104,12 +153,12 @@ public final class TargetQueues extends VerticleBase {
   }
 
   RelayConfig.Delivery settings() {
-    return services.config().delivery();
+    return config.delivery();
   }
 
   /** How long an actor waits for a transport's answer: the HTTP timeouts and a margin. */
   Duration transportTimeout() {
-    RelayConfig.Outbound outbound = services.config().outbound();
+    RelayConfig.Outbound outbound = config.outbound();
     return outbound.connectTimeout().plus(outbound.responseTimeout()).plusSeconds(5);
   }
 }

@@ -2,10 +2,7 @@ package com.scairelay.transport;
 
 import io.vertx.core.buffer.Buffer;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,13 +20,6 @@ public final class SignatureScheme {
   public static final String HEADER = "X-ScaiWave-Bridge-Signature";
 
   private static final HexFormat HEX = HexFormat.of();
-  private static final ThreadLocal<Mac> MAC = ThreadLocal.withInitial(() -> {
-    try {
-      return Mac.getInstance("HmacSHA256");
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is not available", e);
-    }
-  });
 
   private SignatureScheme() {
   }
@@ -80,15 +70,6 @@ public final class SignatureScheme {
   }
 
   private static byte[] hmac(String secret, long timestamp, Buffer body) {
-    Mac mac = MAC.get();
-    try {
-      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot key HmacSHA256", e);
-    }
-    mac.update(Long.toString(timestamp).getBytes(StandardCharsets.US_ASCII));
-    mac.update((byte) '.');
-    mac.update(body.getBytes());
-    return mac.doFinal();
+    return Hmac.sha256(secret, (timestamp + ".").getBytes(StandardCharsets.US_ASCII), body.getBytes());
   }
 }

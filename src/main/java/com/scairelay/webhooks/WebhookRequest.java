@@ -1,8 +1,8 @@
 package com.scairelay.webhooks;
 
 import com.scairelay.audit.Category;
-import com.scairelay.ingress.JsonBody;
-import com.scairelay.ingress.ProblemException;
+import com.scairelay.http.JsonBody;
+import com.scairelay.http.ProblemException;
 import com.scairelay.transport.OutboundGuard;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,11 +1,16 @@
 package com.scairelay.webhooks;
 
-import com.scairelay.Services;
+import com.scairelay.http.Caller;
 import com.scairelay.audit.AuditEvent;
-import com.scairelay.auth.AccessGuard;
-import com.scairelay.auth.Scopes;
-import com.scairelay.ingress.JsonBody;
-import com.scairelay.ingress.ProblemException;
+import com.scairelay.audit.AuditLog;
+import com.scairelay.config.RelayConfig;
+import com.scairelay.http.Guard;
+import com.scairelay.http.Routes;
+import com.scairelay.targets.Outbox;
+import com.scairelay.transport.OutboundGuard;
+import com.scairelay.http.Scopes;
+import com.scairelay.http.JsonBody;
+import com.scairelay.http.ProblemException;
 import com.scairelay.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -13,23 +18,35 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
 
-import static com.scairelay.ingress.Responses.json;
+import static com.scairelay.http.Responses.json;
 
 /** The webhook subscriptions admin API of DESIGN.md §3 (scopes {@code webhooks:read}, {@code webhooks:write}). */
-public final class WebhookRoutes {
-  private final Services services;
+public final class WebhookRoutes implements Routes {
+  private final Guard guard;
   private final WebhookStore store;
+  private final AuditLog audit;
+  private final OutboundGuard outboundGuard;
+  private final Outbox outbox;
+  private final RelayConfig config;
+  private final Clock clock;
 
-  public WebhookRoutes(Services services) {
-    this.services = services;
-    this.store = services.webhooks();
+  public WebhookRoutes(Guard guard, WebhookStore store, AuditLog audit, OutboundGuard outboundGuard, Outbox outbox, RelayConfig config,
+                       Clock clock) {
+    this.guard = guard;
+    this.store = store;
+    this.audit = audit;
+    this.outboundGuard = outboundGuard;
+    this.outbox = outbox;
+    this.config = config;
+    this.clock = clock;
   }
 
+  @Override
   public void mount(Router router) {
-    AccessGuard guard = services.guard();
     router.post("/v1/admin/webhooks").handler(guard.require(Scopes.WEBHOOKS_WRITE)).handler(this::create);
     router.get("/v1/admin/webhooks").handler(guard.require(Scopes.WEBHOOKS_READ)).handler(this::list);
     router.get("/v1/admin/webhooks/:id").handler(guard.require(Scopes.WEBHOOKS_READ)).handler(this::get);
@@ -45,8 +62,8 @@ public final class WebhookRoutes {
   }
 
   private void create(RoutingContext ctx) {
-    WebhookRequest request = WebhookRequest.parse(JsonBody.of(ctx), true, services.outboundGuard());
-    Instant now = services.clock().instant();
+    WebhookRequest request = WebhookRequest.parse(JsonBody.of(ctx), true, outboundGuard);
+    Instant now = clock.instant();
     String secret = request.secret() != null ? request.secret() : newSecret();
     Webhook webhook = new Webhook(Ids.newId("whk"), request.name(), request.url(), request.categories(), request.filters(),
         request.headers(), secret, null, null, false, request.queueLimit(), now, now);
@@ -74,7 +91,7 @@ public final class WebhookRoutes {
   private void patch(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     JsonObject body = JsonBody.of(ctx);
-    WebhookRequest change = WebhookRequest.parse(body, false, services.outboundGuard());
+    WebhookRequest change = WebhookRequest.parse(body, false, outboundGuard);
     AuditEvent event = adminEvent(ctx, "webhook.updated", id, new JsonObject().put("fields", new JsonArray(body.fieldNames().stream().sorted().toList())));
     store.update(id, change, event.timestamp(), event)
         .compose(changed -> changedOr404(ctx, id, changed))
@@ -98,7 +115,7 @@ public final class WebhookRoutes {
     String id = ctx.pathParam("id");
     String secret = newSecret();
     AuditEvent event = adminEvent(ctx, "webhook.secret_rotated", id, new JsonObject());
-    Instant previousExpires = event.timestamp().plus(services.config().webhookSecretGrace());
+    Instant previousExpires = event.timestamp().plus(config.webhookSecretGrace());
     store.rotate(id, secret, previousExpires, event.timestamp(), event)
         .compose(changed -> changedOr404(ctx, id, changed))
         .onSuccess(v -> json(ctx, 200, new JsonObject().put("webhook_id", id).put("secret", secret)
@@ -120,7 +137,7 @@ public final class WebhookRoutes {
     if (!changed) {
       throw ProblemException.notFound("no webhook " + id);
     }
-    services.bridgeRegistry().changed(ctx.vertx(), id);
+    outbox.wake(WebhookTargets.KIND, id);
     return Future.succeededFuture();
   }
 
@@ -129,6 +146,6 @@ public final class WebhookRoutes {
   }
 
   private AuditEvent adminEvent(RoutingContext ctx, String action, String webhookId, JsonObject payload) {
-    return services.audit().adminEvent(AccessGuard.principal(ctx), action, webhookId, payload);
+    return audit.adminEvent(Caller.of(ctx), action, webhookId, payload);
   }
 }

@@ -2,8 +2,9 @@ package com.scairelay.webhooks;
 
 import com.scairelay.audit.AuditEvent;
 import com.scairelay.audit.AuditLog;
-import com.scairelay.store.Outbox;
+import com.scairelay.audit.Category;
 import com.scairelay.store.SecretBox;
+import com.scairelay.targets.Outbox;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -87,13 +88,13 @@ public final class WebhookStore {
         .compose(rows -> paused || rows.rowCount() == 0 ? Future.succeededFuture(rows) : recordOverflow(conn, id, now).map(rows)));
   }
 
-  private Future<Void> recordOverflow(io.vertx.sqlclient.SqlConnection conn, String id, Instant now) {
+  private Future<Void> recordOverflow(Outbox.Tx conn, String id, Instant now) {
     return conn.preparedQuery(TAKE_OVERFLOW).execute(Tuple.of(id)).compose(rows -> {
       int dropped = rows.size() == 0 ? 0 : rows.iterator().next().getInteger(0);
       if (dropped == 0) {
         return Future.succeededFuture();
       }
-      return audit.record(conn, AuditEvent.of(now, com.scairelay.audit.Category.ADMIN, "webhook.queue_overflow", null, id,
+      return audit.record(conn, AuditEvent.of(now, Category.ADMIN, "webhook.queue_overflow", null, id,
           new JsonObject().put("webhook_id", id).put("dropped", dropped)));
     });
   }
@@ -106,7 +107,7 @@ public final class WebhookStore {
   Future<Boolean> delete(String id, Instant now, AuditEvent event) {
     return audit.changing(event, conn -> conn.preparedQuery(DELETE).execute(Tuple.of(id, utc(now)))
         .compose(rows -> rows.rowCount() == 0 ? Future.succeededFuture(rows) : recordOverflow(conn, id, now)
-            .compose(v -> Outbox.cancelPending(conn, id, now))
+            .compose(v -> conn.cancelPending(id, now))
             .map(rows)));
   }
 

@@ -54,7 +54,7 @@ class ConcurrentInboundTest {
       order.add(i % ids);
     }
     Collections.shuffle(order, new Random(42));
-    long batchesBefore = node.node.services().eventLogStats().batches.sum();
+    long batchesBefore = node.node.eventLogStats().batches.sum();
 
     List<Future<HttpResponse<Buffer>>> posts = new ArrayList<>();
     for (int id : order) {
@@ -84,7 +84,7 @@ class ConcurrentInboundTest {
     stored.forEach(row -> assertThat(answersById.get(row.getString("external_id"))).containsOnly(row.getString("id")));
     assertThat(node.queryValue("SELECT count(*) FROM participants WHERE bridge_id = $1", bridgeId)).isEqualTo((long) senders);
 
-    long batches = node.node.services().eventLogStats().batches.sum() - batchesBefore;
+    long batches = node.node.eventLogStats().batches.sum() - batchesBefore;
     assertThat(batches).as("transactions for %d posts", posts.size()).isLessThan(posts.size() / 2);
   }
 }

@@ -126,7 +126,7 @@ class DeliveryTest {
   }
 
   private String secretOf(String bridgeId) {
-    return node.node.services().bridges().find(bridgeId).await().orElseThrow().secret();
+    return node.node.bridges().find(bridgeId).await().orElseThrow().secret();
   }
 
   @Test

@@ -55,7 +55,7 @@ class OutboundGuardTest {
       String bridgeId = node.send(node.admin(HttpMethod.POST, "/v1/admin/bridges"), body.copy().put("outbound_webhook", "https://chat.example.org/hook"))
           .bodyAsJsonObject().getString("bridge_id");
       node.sql("UPDATE bridges SET config = jsonb_build_object('outbound_webhook', $2::text) WHERE id = $1", bridgeId, sink.url("/x"));
-      node.node.services().bridgeRegistry().changed(node.vertx, bridgeId);
+      node.node.bridgeRegistry().changed(node.vertx, bridgeId);
       JsonObject source = node.createBridge(roomId, "inbound");
       node.postInbound(source.getString("bridge_id"), source.getString("shared_secret"), TestNode.message("s-1", "U1", "x")).await();
 

@@ -71,7 +71,7 @@ class WebhookAdminTest {
     JsonObject body = call(HttpMethod.POST, "/v1/admin/webhooks", valid().put("secret", "my-own-secret-of-24-chars"))
         .bodyAsJsonObject();
     assertThat(body.getString("secret")).isEqualTo("my-own-secret-of-24-chars");
-    assertThat(node.node.services().webhooks().find(body.getString("webhook_id")).await().orElseThrow().secret())
+    assertThat(node.node.webhooks().find(body.getString("webhook_id")).await().orElseThrow().secret())
         .isEqualTo("my-own-secret-of-24-chars");
   }
 

@@ -1,4 +1,4 @@
-package com.scairelay.auth;
+package com.scairelay.http;
 
 import java.util.Set;
 

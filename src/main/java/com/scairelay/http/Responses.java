@@ -1,4 +1,4 @@
-package com.scairelay.ingress;
+package com.scairelay.http;
 
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;

@@ -1,4 +1,4 @@
-package com.scairelay.ingress;
+package com.scairelay.http;
 
 import java.util.Map;
 

@@ -1,0 +1,144 @@
+package com.scairelay.targets;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PreparedQuery;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+import static com.scairelay.store.Times.utc;
+
+/**
+ * The outbox: the one owner of the {@code deliveries} table for every other part. Deliveries are
+ * queued inside the caller's transaction ({@link #inTransaction}, {@link Tx#enqueue}); once it commits,
+ * each target that got one is woken on its owner's node, the same way for every kind. Cancelling and
+ * pruning are here too; claims and results belong to the queue actors.
+ */
+public final class Outbox {
+  private static final String ENQUEUE = """
+      INSERT INTO deliveries (target_id, target_kind, event_id, next_attempt_at, created_at, updated_at)
+      SELECT t.target_id, $3, t.event_id, $4, $4, $4
+      FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t (target_id, event_id, n)
+      ORDER BY t.n""";
+  private static final String CANCEL_PENDING = """
+      UPDATE deliveries SET status = 'cancelled', updated_at = $2
+      WHERE target_id = $1 AND status = 'pending' RETURNING id, event_id""";
+  /** Finished deliveries older than the retention, with their attempts, a bounded number per run. */
+  private static final String PRUNE = """
+      WITH old AS (
+        SELECT id FROM deliveries WHERE status <> 'pending' AND updated_at < $1 ORDER BY updated_at LIMIT 50000
+      ), attempts AS (
+        DELETE FROM delivery_attempts a USING old WHERE a.delivery_id = old.id
+      )
+      DELETE FROM deliveries d USING old WHERE d.id = old.id""";
+
+  /** A transaction that may queue deliveries; the targets it queued for are woken after it commits. */
+  public static final class Tx {
+    private final SqlConnection conn;
+    private final Map<String, String> queued;
+
+    private Tx(SqlConnection conn, Map<String, String> queued) {
+      this.conn = conn;
+      this.queued = queued;
+    }
+
+    public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
+      return conn.preparedQuery(sql);
+    }
+
+    /** Queues one delivery of {@code eventIds[i]} to {@code targetIds[i]} (all of {@code kind}), in this order. */
+    public Future<Void> enqueue(String kind, List<String> targetIds, List<String> eventIds, Instant now) {
+      if (targetIds.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      Tuple rows = Tuple.of(targetIds.toArray(String[]::new), eventIds.toArray(String[]::new), kind, utc(now));
+      return conn.preparedQuery(ENQUEUE).execute(rows).map(done -> {
+        targetIds.forEach(id -> queued.put(id, kind));
+        return null;
+      });
+    }
+
+    /** Cancels the target's queued deliveries; answers the rows cancelled ({@code id}, {@code event_id}). */
+    public Future<RowSet<Row>> cancelPending(String targetId, Instant now) {
+      return conn.preparedQuery(CANCEL_PENDING).execute(Tuple.of(targetId, utc(now)));
+    }
+  }
+
+  /** Header of a wake-up sent on this node, so the quiet check counts it until it is taken. */
+  static final String COUNTED = "counted";
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final String nodeId;
+  private final Ownership ownership;
+  private final AtomicInteger localWakes = new AtomicInteger();
+
+  public Outbox(Vertx vertx, Pool pool, String nodeId, Ownership ownership) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.nodeId = nodeId;
+    this.ownership = ownership;
+  }
+
+  /** Runs {@code work} in one transaction; after commit, wakes every target it queued deliveries for. */
+  public <T> Future<T> inTransaction(Function<Tx, Future<T>> work) {
+    Map<String, String> queued = new LinkedHashMap<>();
+    return pool.withTransaction(conn -> work.apply(new Tx(conn, queued)))
+        .onSuccess(result -> queued.forEach((targetId, kind) -> wake(kind, targetId)));
+  }
+
+  /**
+   * Tells the target's owner to look at its queue (new deliveries, a resumed or changed target). A
+   * lost wake-up only delays: the owner's sweep finds due rows.
+   */
+  public void wake(String kind, String targetId) {
+    String owner = ownership.ownerOf(targetId);
+    boolean local = owner.equals(nodeId);
+    if (local) {
+      localWakes.incrementAndGet();
+    }
+    DeliveryOptions options = new DeliveryOptions().setLocalOnly(local);
+    if (local) {
+      options.addHeader(COUNTED, "1");
+    }
+    vertx.eventBus().send(wakeAddress(owner), kind + ":" + targetId, options);
+  }
+
+  /** Deletes finished deliveries (and their attempts) last changed before {@code before}; answers how many. */
+  public Future<Integer> prune(Instant before) {
+    return pool.preparedQuery(PRUNE).execute(Tuple.of(utc(before))).map(RowSet::rowCount);
+  }
+
+  /** Where a node's delivery side hears wake-ups: one cluster-wide address per node, body {@code <kind>:<target id>}. */
+  static String wakeAddress(String nodeId) {
+    return "relay.targets.wake." + nodeId;
+  }
+
+  String nodeId() {
+    return nodeId;
+  }
+
+  Ownership ownership() {
+    return ownership;
+  }
+
+  Pool pool() {
+    return pool;
+  }
+
+  /** Wake-ups sent on this node and not yet taken by its delivery side. */
+  AtomicInteger localWakes() {
+    return localWakes;
+  }
+}

@@ -1,0 +1,38 @@
+package com.scairelay.targets;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * A kind of target (bridge, webhook subscription) as data: the one delivery core reads everything that
+ * differs between kinds from here, never from a target id.
+ *
+ * @param name       stored as {@code deliveries.target_kind}; admin paths are {@code /v1/admin/<name>s/{id}}
+ * @param lookup     the live target behind an id, empty when unknown or deleted
+ * @param claimJoin  the tables a claim joins to read the payload: SQL after {@code UPDATE deliveries d SET … }
+ *                   that starts {@code FROM claimable c, …} and ends with the {@code RETURNING} columns
+ *                   {@code d.id, d.event_id, d.attempts, d.rate_limited, d.first_failed_at} and its own
+ * @param payload    the delivery's payload from a claimed row
+ * @param held       an SQL condition on {@code d.target_id}: the target is paused or gone, the sweep skips it
+ * @param policy     what follows an attempt
+ * @param onFailure  records a delivery given up for good, in the result's transaction
+ */
+public record TargetKind(
+    String name,
+    Function<String, Future<Optional<Target>>> lookup,
+    String claimJoin,
+    Function<Row, JsonObject> payload,
+    String held,
+    Policy policy,
+    FailureAudit onFailure) {
+
+  /** How a kind records a delivery given up for good. */
+  @FunctionalInterface
+  public interface FailureAudit {
+    Future<Void> record(Outbox.Tx tx, FailedDelivery failed);
+  }
+}

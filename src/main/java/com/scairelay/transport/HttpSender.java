@@ -1,0 +1,120 @@
+package com.scairelay.transport;
+
+import com.scairelay.config.RelayConfig;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.util.Optional;
+
+/**
+ * The one HTTP client of every connector: resolves the host (IP literals at once, names on a worker),
+ * checks every resolved address against the {@link OutboundGuard}, connects to the address it checked
+ * (so DNS cannot be switched under the guard), keeps connections alive and pooled, follows no
+ * redirects, and bounds connect and response time. One per event loop.
+ */
+public final class HttpSender {
+  private final Vertx vertx;
+  private final RelayConfig.Outbound settings;
+  private final OutboundGuard guard;
+  private final Clock clock;
+  private final WebClient client;
+
+  public HttpSender(Vertx vertx, RelayConfig.Outbound settings, OutboundGuard guard, Clock clock) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.guard = guard;
+    this.clock = clock;
+    this.client = WebClient.create(vertx, new WebClientOptions()
+            .setConnectTimeout((int) settings.connectTimeout().toMillis())
+            .setKeepAlive(true)
+            .setIdleTimeout(60)
+            .setFollowRedirects(false)
+            .setUserAgent("ScaiRelay"),
+        new PoolOptions().setHttp1MaxSize(settings.maxConnectionsPerHost()));
+  }
+
+  /** POSTs the request and lets {@code connector} read the answer; never fails: a failure is a result. */
+  public Future<TransportResult> send(TransportRequest request, Connector connector) {
+    long started = System.nanoTime();
+    URI uri;
+    try {
+      uri = new URI(request.url());
+    } catch (java.net.URISyntaxException e) {
+      return Future.succeededFuture(TransportResult.failed(Outcome.PERMANENT, "invalid URL: " + e.getReason(), 0));
+    }
+    return resolve(uri.getHost())
+        .compose(address -> {
+          Optional<String> refused = guard.refuse(address);
+          if (refused.isPresent()) {
+            return Future.succeededFuture(TransportResult.failed(Outcome.PERMANENT, "refused: " + refused.get(), 0));
+          }
+          return post(uri, address, request).map(response -> connector.classify(
+              new HttpAnswer(response.statusCode(), response.headers(), response.body(), elapsedMs(started), clock)));
+        })
+        .recover(err -> Future.succeededFuture(TransportResult.failed(Outcome.TRANSIENT, describe(err), elapsedMs(started))));
+  }
+
+  public void close() {
+    client.close();
+  }
+
+  private Future<HttpResponse<Buffer>> post(URI uri, InetAddress address, TransportRequest request) {
+    boolean https = "https".equalsIgnoreCase(uri.getScheme());
+    int port = uri.getPort() > 0 ? uri.getPort() : (https ? 443 : 80);
+    String path = (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
+        + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+    request.headers().forEach(entry -> headers.set(entry.getKey(), String.valueOf(entry.getValue())));
+    return client.request(HttpMethod.POST, port, address.getHostAddress(), path)
+        .ssl(https)
+        .virtualHost(uri.getHost())
+        .timeout(settings.responseTimeout().toMillis())
+        .putHeader("Content-Type", "application/json")
+        .putHeaders(headers)
+        .sendBuffer(Buffer.buffer(request.body()));
+  }
+
+  /**
+   * The address to connect to: IP literals as they are (no thread hop), names through the resolver on a
+   * worker thread. When any of a name's addresses is one the guard refuses, that one is returned, so it is refused.
+   */
+  private Future<InetAddress> resolve(String host) {
+    String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    if (OutboundGuard.isIpLiteral(bare)) {
+      try {
+        return Future.succeededFuture(InetAddress.getByName(bare));
+      } catch (UnknownHostException e) {
+        return Future.failedFuture(e);
+      }
+    }
+    return vertx.executeBlocking(() -> {
+      InetAddress[] all = InetAddress.getAllByName(bare);
+      for (InetAddress candidate : all) {
+        if (guard.refuse(candidate).isPresent()) {
+          return candidate;
+        }
+      }
+      return all[0];
+    }, false);
+  }
+
+  private static String describe(Throwable err) {
+    String message = err.getMessage();
+    return err.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+  }
+
+  private static long elapsedMs(long startedNanos) {
+    return (System.nanoTime() - startedNanos) / 1_000_000;
+  }
+}
