@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -108,10 +109,12 @@ public final class TargetQueues extends VerticleBase {
     }
   }
 
+  /** Sweeps now, and again one interval after this sweep began. */
   private void sweep() {
     sweepTimer = -1;
     sweeping = true;
-    store.dueTargets(clock.instant(), SWEEP_LIMIT)
+    Instant began = clock.instant();
+    store.dueTargets(began, SWEEP_LIMIT)
         .onSuccess(due -> due.stream()
             .filter(target -> outbox.ownership().ownerOf(target.targetId()).equals(node()))
             .forEach(target -> wake(target.kind(), target.targetId())))
@@ -119,7 +122,7 @@ public final class TargetQueues extends VerticleBase {
         .onComplete(ar -> {
           sweeping = false;
           if (!stopped) {
-            sweepTimer = scheduler.at(clock.instant().plus(settings().sweepInterval()), this::sweep);
+            sweepTimer = scheduler.at(began.plus(settings().sweepInterval()), this::sweep);
           }
         });
   }

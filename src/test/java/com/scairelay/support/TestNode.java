@@ -22,7 +22,10 @@ import java.net.ServerSocket;
 import java.util.HashMap;
 import java.util.Map;
 
+import java.util.concurrent.TimeUnit;
+
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A real node for a test class: its own migrated database on the shared test PostgreSQL, a free
@@ -34,6 +37,7 @@ public final class TestNode implements AutoCloseable {
 
   public final Vertx vertx;
   public final MutableClock clock = MutableClock.startingNow();
+  public final ClockScheduler scheduler = new ClockScheduler(clock);
   public final PgConnectOptions pg;
   public final RelayNode node;
   public final WebClient http;
@@ -43,7 +47,7 @@ public final class TestNode implements AutoCloseable {
     this.vertx = vertx;
     this.pg = pg;
     RelayConfig config = RelayConfig.load(env);
-    this.node = RelayNode.start(vertx, new NodeSetup(config, pg, ADMIN_TOKEN, MASTER_KEY, clock)).await();
+    this.node = RelayNode.start(vertx, new NodeSetup(config, pg, ADMIN_TOKEN, MASTER_KEY, clock, (v, c) -> scheduler)).await();
     this.http = WebClient.create(vertx);
     this.sql = PgBuilder.pool().connectingTo(pg).using(vertx).build();
   }
@@ -128,6 +132,16 @@ public final class TestNode implements AutoCloseable {
         .put("event_id", eventId)
         .put("sender", new JsonObject().put("external_id", externalUser).put("display_name", "User " + externalUser))
         .put("content", new JsonObject().put("msgtype", "swp.text").put("body", text));
+  }
+
+  /**
+   * Waits until the node's delivery side is doing nothing (no claim, send or result write, no wake-up
+   * or fired timer waiting): what has not happened by then cannot happen before the clock moves or a
+   * new request arrives. Proves "nothing was sent" exactly, without a waiting window.
+   */
+  public void awaitDeliveriesQuiet() {
+    await().atMost(10, TimeUnit.SECONDS).pollInterval(10, TimeUnit.MILLISECONDS)
+        .until(() -> scheduler.idle() && node.deliveriesQuiet().await() && scheduler.idle());
   }
 
   /** A single value from the node's database. */

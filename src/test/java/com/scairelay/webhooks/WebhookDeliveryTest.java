@@ -91,13 +91,12 @@ class WebhookDeliveryTest {
     String e3 = publish(node, fileAccess("u2", "r9", "10.0.0.8"));
 
     await().atMost(10, TimeUnit.SECONDS).until(() -> eventIds(any).size() == 3);
-    await().pollDelay(300, TimeUnit.MILLISECONDS).atMost(2, TimeUnit.SECONDS).untilAsserted(() -> {
-      assertThat(eventIds(any)).containsExactly(e1, e2, e3);
-      assertThat(eventIds(byUser)).containsExactly(e1);
-      assertThat(eventIds(byResource)).containsExactly(e2);
-      assertThat(eventIds(byIp)).containsExactly(e2);
-      assertThat(eventIds(security)).isEmpty();
-    });
+    node.awaitDeliveriesQuiet();
+    assertThat(eventIds(any)).containsExactly(e1, e2, e3);
+    assertThat(eventIds(byUser)).containsExactly(e1);
+    assertThat(eventIds(byResource)).containsExactly(e2);
+    assertThat(eventIds(byIp)).containsExactly(e2);
+    assertThat(eventIds(security)).isEmpty();
   }
 
   @Test
@@ -138,8 +137,8 @@ class WebhookDeliveryTest {
     for (int retry = 0; retry < schedule.size(); retry++) {
       int seen = sink.received(failing).size();
       node.clock.advance(schedule.get(retry).minusSeconds(1));
-      await().pollDelay(250, TimeUnit.MILLISECONDS).atMost(2, TimeUnit.SECONDS)
-          .untilAsserted(() -> assertThat(sink.received(failing)).as("not before the schedule").hasSize(seen));
+      node.awaitDeliveriesQuiet();
+      assertThat(sink.received(failing)).as("not before the schedule").hasSize(seen);
       node.clock.advance(Duration.ofSeconds(2));
       await().atMost(10, TimeUnit.SECONDS).until(() -> sink.received(failing).size() == seen + 1);
     }
@@ -159,9 +158,9 @@ class WebhookDeliveryTest {
         "SELECT row_to_json(a)::text FROM audit_events a WHERE action = 'webhook.delivery_dropped' AND resource_id = $1", failingId));
     assertThat(dropped.getString("category")).isEqualTo("SECURITY");
     await().atMost(10, TimeUnit.SECONDS).until(() -> eventIds(watcher).contains(dropped.getString("event_id")));
-    await().pollDelay(300, TimeUnit.MILLISECONDS).atMost(2, TimeUnit.SECONDS).untilAsserted(() ->
-        assertThat(node.queryValue("SELECT count(*) FROM deliveries WHERE target_id = $1", failingId))
-            .as("the drop is never sent to the subscription that dropped it").isEqualTo(1L));
+    node.awaitDeliveriesQuiet();
+    assertThat(node.queryValue("SELECT count(*) FROM deliveries WHERE target_id = $1", failingId))
+        .as("the drop is never sent to the subscription that dropped it").isEqualTo(1L);
   }
 
   @Test
@@ -173,7 +172,8 @@ class WebhookDeliveryTest {
     for (int i = 0; i < 5; i++) {
       published.add(publish(node, fileAccess("u" + i, "r", "10.0.0.1")));
     }
-    await().pollDelay(300, TimeUnit.MILLISECONDS).atMost(2, TimeUnit.SECONDS).untilAsserted(() -> assertThat(sink.received(path)).isEmpty());
+    node.awaitDeliveriesQuiet();
+    assertThat(sink.received(path)).isEmpty();
 
     node.send(node.admin(HttpMethod.POST, "/v1/admin/webhooks/" + id + "/resume"), null);
     String live = publish(node, fileAccess("u-live", "r", "10.0.0.1"));
@@ -195,7 +195,8 @@ class WebhookDeliveryTest {
     node.send(node.admin(HttpMethod.DELETE, "/v1/admin/webhooks/" + id), null);
 
     assertThat(node.queryValue("SELECT status FROM deliveries WHERE target_id = $1", id)).isEqualTo("cancelled");
-    await().pollDelay(300, TimeUnit.MILLISECONDS).atMost(2, TimeUnit.SECONDS).untilAsserted(() -> assertThat(sink.received(path)).isEmpty());
+    node.awaitDeliveriesQuiet();
+    assertThat(sink.received(path)).isEmpty();
   }
 
   @Test
