@@ -15,15 +15,7 @@ import java.util.Arrays;
 import static com.scairelay.http.Responses.json;
 
 /** {@code GET /v1/admin/audit?category=&action=&after=&limit=}: the audit log, oldest first. */
-public final class AuditRoutes implements Routes {
-  private final Guard guard;
-  private final AuditLog audit;
-
-  public AuditRoutes(Guard guard, AuditLog audit) {
-    this.guard = guard;
-    this.audit = audit;
-  }
-
+public record AuditRoutes(Guard guard, AuditLog audit) implements Routes {
   @Override
   public void mount(Router router) {
     router.get("/v1/admin/audit").handler(guard.require(Scopes.AUDIT_READ)).handler(this::page);

@@ -17,15 +17,7 @@ import static com.scairelay.http.Responses.json;
  * and {@code timestamp}, stores it in the audit log and queues it for every matching webhook
  * subscription, in one transaction.
  */
-public final class EventRoutes implements Routes {
-  private final Guard guard;
-  private final AuditLog audit;
-
-  public EventRoutes(Guard guard, AuditLog audit) {
-    this.guard = guard;
-    this.audit = audit;
-  }
-
+public record EventRoutes(Guard guard, AuditLog audit) implements Routes {
   @Override
   public void mount(Router router) {
     router.post("/v1/events").handler(guard.require(Scopes.EVENTS_PUBLISH)).handler(this::publish);

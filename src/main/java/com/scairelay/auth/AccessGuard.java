@@ -1,7 +1,6 @@
 package com.scairelay.auth;
 
 import com.scairelay.http.Scopes;
-import com.scairelay.http.Caller;
 import com.scairelay.http.Guard;
 import com.scairelay.http.ProblemException;
 import io.vertx.core.Future;

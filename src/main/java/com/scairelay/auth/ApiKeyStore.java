@@ -20,20 +20,12 @@ import java.util.Set;
 import static com.scairelay.store.Times.utc;
 
 /** Personal API keys for service accounts: shown once, stored hashed, revocable. */
-public final class ApiKeyStore {
+public record ApiKeyStore(Pool pool, AuditLog audit) {
   private static final String INSERT = """
       INSERT INTO api_keys (id, name, scopes, key_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)""";
   private static final String BY_HASH = "SELECT id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL";
   private static final String LIST = "SELECT id, name, scopes, created_by, created_at FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at";
   private static final String REVOKE = "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
-
-  private final Pool pool;
-  private final AuditLog audit;
-
-  public ApiKeyStore(Pool pool, AuditLog audit) {
-    this.pool = pool;
-    this.audit = audit;
-  }
 
   Future<Void> insert(String id, String name, List<String> scopes, String key, String createdBy, Instant now, AuditEvent event) {
     Tuple row = Tuple.tuple(Arrays.asList(id, name, scopes.toArray(String[]::new), Buffer.buffer(Hashes.sha256(key)), createdBy, utc(now)));

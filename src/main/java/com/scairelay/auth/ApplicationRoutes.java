@@ -25,24 +25,10 @@ import java.util.List;
 import static com.scairelay.http.Responses.json;
 
 /** Applications (OAuth 2 clients) and personal API keys: {@code admin:read} to look, {@code admin:write} to change. */
-public final class ApplicationRoutes implements Routes {
+public record ApplicationRoutes(Guard guard, ApplicationStore applications, ApiKeyStore apiKeys, AuditLog audit,
+                                RelayConfig config, Clock clock) implements Routes {
   static final int DEFAULT_LIFETIME = 3600;
 
-  private final Guard guard;
-  private final ApplicationStore applications;
-  private final ApiKeyStore apiKeys;
-  private final AuditLog audit;
-  private final RelayConfig config;
-  private final Clock clock;
-
-  public ApplicationRoutes(Guard guard, ApplicationStore applications, ApiKeyStore apiKeys, AuditLog audit, RelayConfig config, Clock clock) {
-    this.guard = guard;
-    this.applications = applications;
-    this.apiKeys = apiKeys;
-    this.audit = audit;
-    this.config = config;
-    this.clock = clock;
-  }
 
   @Override
   public void mount(Router router) {

@@ -17,8 +17,10 @@ import java.util.Optional;
 
 import static com.scairelay.store.Times.utc;
 
+import com.scairelay.store.RotatingSecret;
+
 /** Applications in PostgreSQL, secrets hashed; every change commits with its audit event. */
-public final class ApplicationStore {
+public record ApplicationStore(Pool pool, AuditLog audit) {
   private static final String COLUMNS = """
       client_id, name, description, redirect_uris, scopes, token_lifetime, secret_hash, previous_secret_hash,
       previous_secret_expires_at, created_at, updated_at""";
@@ -31,18 +33,8 @@ public final class ApplicationStore {
       UPDATE applications SET scopes = coalesce($2, scopes), token_lifetime = coalesce($3, token_lifetime),
         description = coalesce($4, description), updated_at = $5
       WHERE client_id = $1 AND deleted_at IS NULL""";
-  private static final String ROTATE = """
-      UPDATE applications SET previous_secret_hash = secret_hash, previous_secret_expires_at = $3, secret_hash = $2, updated_at = $4
-      WHERE client_id = $1 AND deleted_at IS NULL""";
+  private static final String ROTATE = RotatingSecret.rotateSql("applications", "client_id", "secret_hash");
   private static final String DELETE = "UPDATE applications SET deleted_at = $2, updated_at = $2 WHERE client_id = $1 AND deleted_at IS NULL";
-
-  private final Pool pool;
-  private final AuditLog audit;
-
-  public ApplicationStore(Pool pool, AuditLog audit) {
-    this.pool = pool;
-    this.audit = audit;
-  }
 
   Future<Void> insert(Application app, String secret, AuditEvent event) {
     Tuple row = Tuple.tuple(List.of(app.clientId(), app.name(), app.description(), app.redirectUris().toArray(String[]::new),
@@ -63,11 +55,10 @@ public final class ApplicationStore {
       }
       Row row = rows.iterator().next();
       Buffer previous = row.getBuffer("previous_secret_hash");
-      OffsetDateTime previousExpires = row.getOffsetDateTime("previous_secret_expires_at");
-      boolean current = Hashes.matches(secret, row.getBuffer("secret_hash").getBytes());
-      boolean inGrace = previous != null && previousExpires != null && now.isBefore(previousExpires.toInstant())
-          && Hashes.matches(secret, previous.getBytes());
-      return current || inGrace ? Optional.of(fromRow(row)) : Optional.empty();
+      Application app = fromRow(row);
+      RotatingSecret<byte[]> hashes = new RotatingSecret<>(row.getBuffer("secret_hash").getBytes(),
+          previous == null ? null : previous.getBytes(), app.previousSecretExpiresAt());
+      return hashes.valid(now).stream().anyMatch(hash -> Hashes.matches(secret, hash)) ? Optional.of(app) : Optional.empty();
     });
   }
 

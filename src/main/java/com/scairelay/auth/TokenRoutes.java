@@ -30,7 +30,8 @@ import static com.scairelay.http.Responses.json;
  * {@code POST /oauth/token} (RFC 6749 client credentials and RFC 8693 token exchange, errors in the
  * RFC 6749 format), {@code GET /.well-known/jwks.json}, and {@code POST /v1/admin/signing-keys/rotate}.
  */
-public final class TokenRoutes implements Routes {
+public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore applications, AuditLog audit,
+                          FailureAuditLimiter failureAudits, Clock clock) implements Routes {
   static final String TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
   static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
 
@@ -46,21 +47,6 @@ public final class TokenRoutes implements Routes {
     }
   }
 
-  private final Guard guard;
-  private final TokenService tokens;
-  private final ApplicationStore applications;
-  private final AuditLog audit;
-  private final FailureAuditLimiter failureAudits;
-  private final Clock clock;
-
-  public TokenRoutes(Guard guard, TokenService tokens, ApplicationStore applications, AuditLog audit, FailureAuditLimiter failureAudits, Clock clock) {
-    this.guard = guard;
-    this.tokens = tokens;
-    this.applications = applications;
-    this.audit = audit;
-    this.failureAudits = failureAudits;
-    this.clock = clock;
-  }
 
   @Override
   public void mount(Router router) {

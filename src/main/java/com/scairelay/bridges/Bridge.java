@@ -1,9 +1,9 @@
 package com.scairelay.bridges;
 
+import com.scairelay.store.RotatingSecret;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -17,22 +17,20 @@ public record Bridge(
     Direction direction,
     String name,
     JsonObject config,
-    String secret,
-    String previousSecret,
-    Instant previousSecretExpiresAt,
+    RotatingSecret<String> secrets,
     boolean paused,
     int maxInFlight,
     Instant createdAt,
     Instant updatedAt) {
 
+  /** The shared secret that signs now. */
+  public String secret() {
+    return secrets.current();
+  }
+
   /** The secrets a signature may be made with at {@code now}: the current one, then the previous during its grace. */
   public List<String> verifyingSecrets(Instant now) {
-    List<String> secrets = new ArrayList<>(2);
-    secrets.add(secret);
-    if (previousSecret != null && previousSecretExpiresAt != null && now.isBefore(previousSecretExpiresAt)) {
-      secrets.add(previousSecret);
-    }
-    return secrets;
+    return secrets.valid(now);
   }
 
   public JsonObject toJson() {
@@ -47,9 +45,6 @@ public record Bridge(
         .put("created_at", createdAt.toString())
         .put("updated_at", updatedAt.toString());
     config.forEach(entry -> json.put(entry.getKey(), entry.getValue()));
-    if (previousSecretExpiresAt != null) {
-      json.put("previous_secret_expires_at", previousSecretExpiresAt.toString());
-    }
-    return json;
+    return secrets.describeInto(json);
   }
 }

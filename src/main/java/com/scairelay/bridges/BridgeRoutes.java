@@ -15,6 +15,7 @@ import com.scairelay.http.JsonBody;
 import com.scairelay.http.ProblemException;
 import static com.scairelay.http.Responses.json;
 import com.scairelay.store.Ids;
+import com.scairelay.store.RotatingSecret;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -27,30 +28,8 @@ import java.util.Base64;
 import java.util.List;
 
 /** The bridges admin API of DESIGN.md §3 (scopes {@code bridges:read}, {@code bridges:write}). */
-public final class BridgeRoutes implements Routes {
-  private final Guard guard;
-  private final BridgeStore bridges;
-  private final BridgeRegistry registry;
-  private final RoomStore rooms;
-  private final AuditLog audit;
-  private final Connectors connectors;
-  private final Outbox outbox;
-  private final RelayConfig config;
-  private final Clock clock;
-
-  public BridgeRoutes(Guard guard, BridgeStore bridges, BridgeRegistry registry, RoomStore rooms, AuditLog audit, Connectors connectors,
-                      Outbox outbox, RelayConfig config, Clock clock) {
-    this.guard = guard;
-    this.bridges = bridges;
-    this.registry = registry;
-    this.rooms = rooms;
-    this.audit = audit;
-    this.connectors = connectors;
-    this.outbox = outbox;
-    this.config = config;
-    this.clock = clock;
-  }
-
+public record BridgeRoutes(Guard guard, BridgeStore bridges, BridgeRegistry registry, RoomStore rooms, AuditLog audit,
+                           Connectors connectors, Outbox outbox, RelayConfig config, Clock clock) implements Routes {
   @Override
   public void mount(Router router) {
     router.post("/v1/admin/bridges").handler(guard.require(Scopes.BRIDGES_WRITE)).handler(this::create);
@@ -77,7 +56,7 @@ public final class BridgeRoutes implements Routes {
     JsonObject settings = connector.bridgeConfig(body, direction.sendsOutbound());
     int maxInFlight = JsonBody.optionalInt(body, "max_in_flight", config.delivery().defaultMaxInFlight(), 1, 100);
     Instant now = clock.instant();
-    Bridge bridge = new Bridge(Ids.newId("brg"), roomId, transport, direction, name, settings, newSecret(), null, null, false,
+    Bridge bridge = new Bridge(Ids.newId("brg"), roomId, transport, direction, name, settings, RotatingSecret.of(newSecret()), false,
         maxInFlight, now, now);
     AuditEvent event = adminEvent(ctx, "bridge.created", bridge.id(),
         new JsonObject().put("name", name).put("transport", transport).put("direction", direction.wireName()).put("room_id", roomId));

@@ -3,6 +3,7 @@ package com.scairelay.bridges;
 import com.scairelay.audit.AuditEvent;
 import com.scairelay.audit.AuditLog;
 import com.scairelay.audit.Category;
+import com.scairelay.store.RotatingSecret;
 import com.scairelay.store.SecretBox;
 import com.scairelay.targets.Outbox;
 import static com.scairelay.store.Times.utc;
@@ -23,7 +24,7 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /** Bridges in PostgreSQL. Every change commits together with its audit event. */
-public final class BridgeStore {
+public record BridgeStore(Pool pool, SecretBox secrets, AuditLog audit) {
   private static final String COLUMNS = """
       b.id, b.room_id, b.transport, b.direction, b.name, b.config, b.secret_enc, b.previous_secret_enc,
       b.previous_secret_expires_at, b.paused, b.max_in_flight, b.created_at, b.updated_at""";
@@ -37,21 +38,9 @@ public final class BridgeStore {
       FROM bridge_counters WHERE bridge_id = ANY($1)""";
   private static final String SET_PAUSED = """
       UPDATE bridges SET paused = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL""";
-  private static final String ROTATE = """
-      UPDATE bridges SET previous_secret_enc = secret_enc, previous_secret_expires_at = $3, secret_enc = $2, updated_at = $4
-      WHERE id = $1 AND deleted_at IS NULL""";
+  private static final String ROTATE = RotatingSecret.rotateSql("bridges", "id", "secret_enc");
   private static final String DELETE = """
       UPDATE bridges SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL""";
-
-  private final Pool pool;
-  private final SecretBox secrets;
-  private final AuditLog audit;
-
-  public BridgeStore(Pool pool, SecretBox secrets, AuditLog audit) {
-    this.pool = pool;
-    this.secrets = secrets;
-    this.audit = audit;
-  }
 
   public Future<Void> insert(Bridge b, AuditEvent event) {
     Tuple row = Tuple.of(b.id(), b.roomId(), b.transport(), b.direction().wireName(), b.name(), b.config(),
@@ -121,8 +110,6 @@ public final class BridgeStore {
   }
 
   private Bridge fromRow(Row row) {
-    Buffer previous = row.getBuffer("previous_secret_enc");
-    OffsetDateTime previousExpires = row.getOffsetDateTime("previous_secret_expires_at");
     return new Bridge(
         row.getString("id"),
         row.getString("room_id"),
@@ -130,9 +117,7 @@ public final class BridgeStore {
         Direction.valueOf(row.getString("direction").toUpperCase()),
         row.getString("name"),
         (JsonObject) row.getValue("config"),
-        secrets.open(row.getBuffer("secret_enc").getBytes()),
-        previous == null ? null : secrets.open(previous.getBytes()),
-        previousExpires == null ? null : previousExpires.toInstant(),
+        secrets.openRotating(row),
         row.getBoolean("paused"),
         row.getInteger("max_in_flight"),
         row.getOffsetDateTime("created_at").toInstant(),

@@ -39,30 +39,11 @@ import java.util.OptionalLong;
  * and its connector takes this path (404), accepts inbound (403), signature (401, audited), paused
  * (503 + Retry-After), body (400); then stored through the event log and acknowledged 202 only after commit.
  */
-public final class InboundRoute implements Routes {
+public record InboundRoute(BridgeRegistry bridges, BridgeCounters counters, Connectors connectors, EventLog eventLog,
+                           AuditLog audit, FailureAuditLimiter failureAudits, RelayConfig config, Clock clock) implements Routes {
   private static final Logger log = LoggerFactory.getLogger(InboundRoute.class);
   private static final String PREFIX = "/v1/bridges/";
 
-  private final BridgeRegistry bridges;
-  private final BridgeCounters counters;
-  private final Connectors connectors;
-  private final EventLog eventLog;
-  private final AuditLog audit;
-  private final FailureAuditLimiter failureAudits;
-  private final RelayConfig config;
-  private final Clock clock;
-
-  public InboundRoute(BridgeRegistry bridges, BridgeCounters counters, Connectors connectors, EventLog eventLog, AuditLog audit,
-                      FailureAuditLimiter failureAudits, RelayConfig config, Clock clock) {
-    this.bridges = bridges;
-    this.counters = counters;
-    this.connectors = connectors;
-    this.eventLog = eventLog;
-    this.audit = audit;
-    this.failureAudits = failureAudits;
-    this.config = config;
-    this.clock = clock;
-  }
 
   @Override
   public void mount(Router router) {

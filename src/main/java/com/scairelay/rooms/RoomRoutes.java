@@ -22,21 +22,10 @@ import java.util.List;
 import static com.scairelay.http.Responses.json;
 
 /** Rooms: create, post a native event, page through events, list participants, and the live stream. */
-public final class RoomRoutes implements Routes {
+public record RoomRoutes(Guard guard, RoomStore rooms, EventLog eventLog, Clock clock) implements Routes {
   static final int DEFAULT_PAGE = 50;
   static final int MAX_PAGE = 500;
 
-  private final Guard guard;
-  private final RoomStore rooms;
-  private final EventLog eventLog;
-  private final Clock clock;
-
-  public RoomRoutes(Guard guard, RoomStore rooms, EventLog eventLog, Clock clock) {
-    this.guard = guard;
-    this.rooms = rooms;
-    this.eventLog = eventLog;
-    this.clock = clock;
-  }
 
   @Override
   public void mount(Router router) {

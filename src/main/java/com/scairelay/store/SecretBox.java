@@ -1,9 +1,13 @@
 package com.scairelay.store;
 
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Row;
+
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
 import java.security.GeneralSecurityException;
 
 /**
@@ -36,6 +40,14 @@ public final class SecretBox {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM is not available", e);
     }
+  }
+
+  /** The secret of a row with {@code secret_enc}, {@code previous_secret_enc} and {@code previous_secret_expires_at}, opened. */
+  public RotatingSecret<String> openRotating(Row row) {
+    Buffer previous = row.getBuffer("previous_secret_enc");
+    OffsetDateTime expires = row.getOffsetDateTime("previous_secret_expires_at");
+    return new RotatingSecret<>(open(row.getBuffer("secret_enc").getBytes()), previous == null ? null : open(previous.getBytes()),
+        expires == null ? null : expires.toInstant());
   }
 
   /** Fails when the value was sealed with another master key or was altered. */

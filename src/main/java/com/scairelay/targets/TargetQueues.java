@@ -2,7 +2,6 @@ package com.scairelay.targets;
 
 import com.scairelay.config.RelayConfig;
 import com.scairelay.transport.Connectors;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;

@@ -1,5 +1,6 @@
 package com.scairelay.webhooks;
 
+import com.scairelay.store.RotatingSecret;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -14,13 +15,16 @@ public record Webhook(
     List<String> categories,
     JsonObject filters,
     JsonObject headers,
-    String secret,
-    String previousSecret,
-    Instant previousSecretExpiresAt,
+    RotatingSecret<String> secrets,
     boolean paused,
     int queueLimit,
     Instant createdAt,
     Instant updatedAt) {
+
+  /** The secret that signs deliveries now. */
+  public String secret() {
+    return secrets.current();
+  }
 
   public JsonObject toJson() {
     JsonObject json = new JsonObject()
@@ -34,9 +38,6 @@ public record Webhook(
         .put("queue_limit", queueLimit)
         .put("created_at", createdAt.toString())
         .put("updated_at", updatedAt.toString());
-    if (previousSecretExpiresAt != null) {
-      json.put("previous_secret_expires_at", previousSecretExpiresAt.toString());
-    }
-    return json;
+    return secrets.describeInto(json);
   }
 }

@@ -12,6 +12,7 @@ import com.scairelay.http.Scopes;
 import com.scairelay.http.JsonBody;
 import com.scairelay.http.ProblemException;
 import com.scairelay.store.Ids;
+import com.scairelay.store.RotatingSecret;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -25,26 +26,8 @@ import java.util.Base64;
 import static com.scairelay.http.Responses.json;
 
 /** The webhook subscriptions admin API of DESIGN.md §3 (scopes {@code webhooks:read}, {@code webhooks:write}). */
-public final class WebhookRoutes implements Routes {
-  private final Guard guard;
-  private final WebhookStore store;
-  private final AuditLog audit;
-  private final OutboundGuard outboundGuard;
-  private final Outbox outbox;
-  private final RelayConfig config;
-  private final Clock clock;
-
-  public WebhookRoutes(Guard guard, WebhookStore store, AuditLog audit, OutboundGuard outboundGuard, Outbox outbox, RelayConfig config,
-                       Clock clock) {
-    this.guard = guard;
-    this.store = store;
-    this.audit = audit;
-    this.outboundGuard = outboundGuard;
-    this.outbox = outbox;
-    this.config = config;
-    this.clock = clock;
-  }
-
+public record WebhookRoutes(Guard guard, WebhookStore store, AuditLog audit, OutboundGuard outboundGuard,
+                            Outbox outbox, RelayConfig config, Clock clock) implements Routes {
   @Override
   public void mount(Router router) {
     router.post("/v1/admin/webhooks").handler(guard.require(Scopes.WEBHOOKS_WRITE)).handler(this::create);
@@ -66,7 +49,7 @@ public final class WebhookRoutes implements Routes {
     Instant now = clock.instant();
     String secret = request.secret() != null ? request.secret() : newSecret();
     Webhook webhook = new Webhook(Ids.newId("whk"), request.name(), request.url(), request.categories(), request.filters(),
-        request.headers(), secret, null, null, false, request.queueLimit(), now, now);
+        request.headers(), RotatingSecret.of(secret), false, request.queueLimit(), now, now);
     AuditEvent event = adminEvent(ctx, "webhook.created", webhook.id(), new JsonObject()
         .put("name", webhook.name()).put("url", webhook.url()).put("events", new JsonArray(webhook.categories())));
     store.insert(webhook, event)

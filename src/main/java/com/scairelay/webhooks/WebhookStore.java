@@ -3,6 +3,7 @@ package com.scairelay.webhooks;
 import com.scairelay.audit.AuditEvent;
 import com.scairelay.audit.AuditLog;
 import com.scairelay.audit.Category;
+import com.scairelay.store.RotatingSecret;
 import com.scairelay.store.SecretBox;
 import com.scairelay.targets.Outbox;
 import io.vertx.core.Future;
@@ -13,7 +14,6 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,7 +22,7 @@ import java.util.Optional;
 import static com.scairelay.store.Times.utc;
 
 /** Webhook subscriptions in PostgreSQL; every change commits with its audit event. */
-public final class WebhookStore {
+public record WebhookStore(Pool pool, SecretBox secrets, AuditLog audit) {
   private static final String COLUMNS = """
       id, name, url, categories, filters, headers, secret_enc, previous_secret_enc, previous_secret_expires_at,
       paused, queue_limit, created_at, updated_at""";
@@ -40,20 +40,8 @@ public final class WebhookStore {
   private static final String TAKE_OVERFLOW = """
       UPDATE webhooks w SET dropped_while_paused = 0 FROM (SELECT id, dropped_while_paused FROM webhooks WHERE id = $1 FOR UPDATE) old
       WHERE w.id = old.id RETURNING old.dropped_while_paused""";
-  private static final String ROTATE = """
-      UPDATE webhooks SET previous_secret_enc = secret_enc, previous_secret_expires_at = $3, secret_enc = $2, updated_at = $4
-      WHERE id = $1 AND deleted_at IS NULL""";
+  private static final String ROTATE = RotatingSecret.rotateSql("webhooks", "id", "secret_enc");
   private static final String DELETE = "UPDATE webhooks SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL";
-
-  private final Pool pool;
-  private final SecretBox secrets;
-  private final AuditLog audit;
-
-  public WebhookStore(Pool pool, SecretBox secrets, AuditLog audit) {
-    this.pool = pool;
-    this.secrets = secrets;
-    this.audit = audit;
-  }
 
   Future<Void> insert(Webhook w, AuditEvent event) {
     Tuple row = Tuple.of(w.id(), w.name(), w.url(), w.categories().toArray(String[]::new), w.filters(), w.headers(),
@@ -112,8 +100,6 @@ public final class WebhookStore {
   }
 
   private Webhook fromRow(Row row) {
-    Buffer previous = row.getBuffer("previous_secret_enc");
-    OffsetDateTime previousExpires = row.getOffsetDateTime("previous_secret_expires_at");
     return new Webhook(
         row.getString("id"),
         row.getString("name"),
@@ -121,9 +107,7 @@ public final class WebhookStore {
         Arrays.asList(row.getArrayOfStrings("categories")),
         (JsonObject) row.getValue("filters"),
         (JsonObject) row.getValue("headers"),
-        secrets.open(row.getBuffer("secret_enc").getBytes()),
-        previous == null ? null : secrets.open(previous.getBytes()),
-        previousExpires == null ? null : previousExpires.toInstant(),
+        secrets.openRotating(row),
         row.getBoolean("paused"),
         row.getInteger("queue_limit"),
         row.getOffsetDateTime("created_at").toInstant(),
