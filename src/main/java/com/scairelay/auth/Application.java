@@ -7,7 +7,7 @@ import java.time.Instant;
 import java.util.List;
 
 /** An OAuth 2 client: what it may ask for, and how long its tokens live. Never carries its secret. */
-public record Application(String clientId, String name, String description, List<String> redirectUris, List<String> scopes,
+record Application(String clientId, String name, String description, List<String> redirectUris, List<String> scopes,
                           int tokenLifetime, Instant previousSecretExpiresAt, Instant createdAt, Instant updatedAt) {
 
   public JsonObject toJson() {

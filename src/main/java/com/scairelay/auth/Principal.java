@@ -6,7 +6,7 @@ import com.scairelay.http.Caller;
 import java.util.Set;
 
 /** Who made a request, and what it may do. Recorded as {@code user_id} in audit events. */
-public record Principal(String userId, Set<String> scopes, String serviceAccount) {
+record Principal(String userId, Set<String> scopes, String serviceAccount) {
   public boolean has(String scope) {
     return scopes.contains(scope) || scopes.contains(Scopes.ADMIN_WRITE);
   }

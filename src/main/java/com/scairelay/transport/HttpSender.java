@@ -23,14 +23,14 @@ import java.util.Optional;
  * (so DNS cannot be switched under the guard), keeps connections alive and pooled, follows no
  * redirects, and bounds connect and response time. One per event loop.
  */
-public final class HttpSender {
+final class HttpSender {
   private final Vertx vertx;
   private final RelayConfig.Outbound settings;
   private final OutboundGuard guard;
   private final Clock clock;
   private final WebClient client;
 
-  public HttpSender(Vertx vertx, RelayConfig.Outbound settings, OutboundGuard guard, Clock clock) {
+  HttpSender(Vertx vertx, RelayConfig.Outbound settings, OutboundGuard guard, Clock clock) {
     this.vertx = vertx;
     this.settings = settings;
     this.guard = guard;
@@ -45,7 +45,7 @@ public final class HttpSender {
   }
 
   /** POSTs the request and lets {@code connector} read the answer; never fails: a failure is a result. */
-  public Future<TransportResult> send(TransportRequest request, Connector connector) {
+  Future<TransportResult> send(TransportRequest request, Connector connector) {
     long started = System.nanoTime();
     URI uri;
     try {
@@ -65,7 +65,7 @@ public final class HttpSender {
         .recover(err -> Future.succeededFuture(TransportResult.failed(Outcome.TRANSIENT, describe(err), elapsedMs(started))));
   }
 
-  public void close() {
+  void close() {
     client.close();
   }
 

@@ -27,22 +27,29 @@ public final class TestSink implements AutoCloseable {
     }
   }
 
-  /** How to answer: a status and headers after {@code delayMs}; {@code noAnswer}: none at all. */
-  public record Answer(int status, Map<String, String> headers, long delayMs, boolean noAnswer) {
+  /**
+   * How to answer: a status, headers and a body (null: {@code {"sink":<status>}}) after {@code delayMs};
+   * {@code noAnswer}: none at all.
+   */
+  public record Answer(int status, Map<String, String> headers, long delayMs, boolean noAnswer, String body) {
     public static Answer status(int status) {
-      return new Answer(status, Map.of(), 0, false);
+      return new Answer(status, Map.of(), 0, false, null);
     }
 
     public static Answer status(int status, Map<String, String> headers) {
-      return new Answer(status, headers, 0, false);
+      return new Answer(status, headers, 0, false, null);
+    }
+
+    public static Answer json(int status, String body) {
+      return new Answer(status, Map.of("Content-Type", "application/json"), 0, false, body);
     }
 
     public static Answer delayed(int status, long delayMs) {
-      return new Answer(status, Map.of(), delayMs, false);
+      return new Answer(status, Map.of(), delayMs, false, null);
     }
 
     public static Answer never() {
-      return new Answer(0, Map.of(), 0, true);
+      return new Answer(0, Map.of(), 0, true, null);
     }
   }
 
@@ -97,7 +104,8 @@ public final class TestSink implements AutoCloseable {
       }
       Runnable respond = () -> {
         answer.headers().forEach(request.response()::putHeader);
-        request.response().setStatusCode(answer.status()).end("{\"sink\":" + answer.status() + "}");
+        request.response().setStatusCode(answer.status())
+            .end(answer.body() != null ? answer.body() : "{\"sink\":" + answer.status() + "}");
       };
       if (answer.delayMs() > 0) {
         vertx.setTimer(answer.delayMs(), id -> respond.run());
