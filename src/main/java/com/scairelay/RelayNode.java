@@ -94,7 +94,10 @@ public final class RelayNode {
     this.clock = setup.clock();
     this.pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(config.pgPoolSize()))
-        .connectingTo(setup.pg().setPipeliningLimit(64))
+        .connectingTo(setup.pg().setPipeliningLimit(64).setCachePreparedStatements(true).setPreparedStatementCacheSqlLimit(65_536)
+            // Every statement is prepared once per connection and takes arrays, whose custom plans are no
+            // better than the generic one: planning the event log's batch statement costs more than running it.
+            .addProperty("plan_cache_mode", "force_generic_plan"))
         .using(vertx)
         .build();
     SecretBox secrets = new SecretBox(setup.masterKey());

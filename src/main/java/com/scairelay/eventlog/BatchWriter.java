@@ -15,6 +15,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,7 +34,8 @@ final class BatchWriter {
   private static final String CLAIM_DEDUPE = """
       INSERT INTO inbound_dedupe AS d (bridge_id, external_event_id, event_id, received_at)
       SELECT t.bridge_id, t.external_event_id, t.event_id, $4
-      FROM unnest($1::text[], $2::text[], $3::text[]) AS t (bridge_id, external_event_id, event_id)
+      FROM unnest($1::text[], $2::text[], $3::text[], $6::text[]) AS t (bridge_id, external_event_id, event_id, room_id)
+      WHERE EXISTS (SELECT 1 FROM rooms r WHERE r.id = t.room_id)
       ON CONFLICT (bridge_id, external_event_id) DO UPDATE
         SET event_id = excluded.event_id, received_at = excluded.received_at
         WHERE d.received_at <= $5
@@ -59,8 +61,8 @@ final class BatchWriter {
       WHERE (origin_bridge_id, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
       ORDER BY origin_bridge_id, external_id, seq DESC""";
   /**
-   * Inserts the events and answers where they go: one row per outbound bridge of the event's room,
-   * never back to the bridge the event came in through, in event order.
+   * Inserts the events and queues their deliveries: one per outbound bridge of the event's room, never
+   * back to the bridge the event came in through, in event order; answers the targets queued for.
    */
   private static final String INSERT_EVENTS = """
       WITH inserted AS (
@@ -72,12 +74,12 @@ final class BatchWriter {
           WITH ORDINALITY AS t (id, room_id, sender_id, content, thread_id, reply_to, reply_to_external_id,
                                 origin_bridge_id, external_id, n)
         ORDER BY t.n
-      )
-      SELECT b.id AS target_id, e.id AS event_id
-      FROM unnest($1::text[], $2::text[], $8::text[]) WITH ORDINALITY AS e (id, room_id, origin_bridge_id, n)
-      JOIN bridges b ON b.room_id = e.room_id AND b.deleted_at IS NULL AND b.direction IN ('outbound', 'both')
-                    AND b.id IS DISTINCT FROM e.origin_bridge_id
-      ORDER BY e.n, b.id""";
+      ), %s
+      SELECT DISTINCT target_id FROM queued""".formatted(Outbox.enqueueCte("queued", """
+          SELECT b.id AS target_id, e.id AS event_id, e.n
+          FROM unnest($1::text[], $2::text[], $8::text[]) WITH ORDINALITY AS e (id, room_id, origin_bridge_id, n)
+          JOIN bridges b ON b.room_id = e.room_id AND b.deleted_at IS NULL AND b.direction IN ('outbound', 'both')
+                        AND b.id IS DISTINCT FROM e.origin_bridge_id""", "$11", "$10"));
 
   /** One write of the batch and what became of it. */
   static final class Item {
@@ -95,6 +97,17 @@ final class BatchWriter {
     Item(EventWrite write, Promise<Appended> promise) {
       this.write = write;
       this.promise = promise;
+    }
+
+    /** Forgets what an earlier, failed attempt of a batch made of this item. */
+    void reset() {
+      duplicateOf = null;
+      existingEventId = null;
+      stored = false;
+      senderId = null;
+      senderDisplayName = null;
+      threadId = null;
+      replyTo = null;
     }
 
     String eventId() {
@@ -125,12 +138,22 @@ final class BatchWriter {
    * stored events; their deliveries are queued in the same transaction.
    */
   Future<List<StoredEvent>> write(List<Item> batch, Instant now) {
-    return outbox.inTransaction(conn -> lockRooms(conn, batch)
-        .compose(items -> claimDedupe(conn, items, now))
-        .compose(items -> upsertSenders(conn, items, now))
-        .compose(items -> resolveReferences(conn, items))
-        .compose(items -> insertEvents(conn, items, now)));
+    batch.forEach(Item::reset);
+    return outbox.inTransaction(conn -> {
+      // Sent together, in this order: each statement after the first starts once the rooms are locked,
+      // so it sees every batch of these rooms that committed before.
+      Future<List<Item>> inRooms = lockRooms(conn, batch);
+      Future<Set<String>> claimed = claimDedupe(conn, batch, now);
+      Future<Map<String, Row>> known = findSenders(conn, batch);
+      Future<Map<String, String>> references = findReferences(conn, batch);
+      return Future.all(inRooms, claimed, known, references)
+          .compose(v -> loadExisting(conn, inRooms.result(), claimed.result()))
+          .compose(items -> writeSenders(conn, items, known.result(), now))
+          .map(items -> applyReferences(items, references.result()))
+          .compose(items -> insertEvents(conn, items, now));
+    });
   }
+
 
   private Future<List<Item>> lockRooms(Outbox.Tx conn, List<Item> batch) {
     String[] roomIds = batch.stream().map(i -> i.write.roomId()).distinct().sorted().toArray(String[]::new);
@@ -149,7 +172,12 @@ final class BatchWriter {
     });
   }
 
-  private Future<List<Item>> claimDedupe(Outbox.Tx conn, List<Item> items, Instant now) {
+  /**
+   * Marks later items of a foreign id already in the batch as its duplicates, and claims the dedupe
+   * keys of the first ones (in rooms that exist); answers the keys claimed. A key not claimed was seen
+   * within the window: {@link #loadExisting} finds its event.
+   */
+  private Future<Set<String>> claimDedupe(Outbox.Tx conn, List<Item> items, Instant now) {
     Map<String, Item> firstByKey = new HashMap<>();
     List<Item> candidates = new ArrayList<>();
     for (Item item : items) {
@@ -164,7 +192,7 @@ final class BatchWriter {
       }
     }
     if (candidates.isEmpty()) {
-      return Future.succeededFuture(items);
+      return Future.succeededFuture(Set.of());
     }
     candidates.sort(Comparator.comparing(i -> i.write.dedupeKey()));
     Tuple claim = Tuple.of(
@@ -172,16 +200,22 @@ final class BatchWriter {
         column(candidates, i -> i.write.externalEventId()),
         column(candidates, i -> i.newId),
         utc(now),
-        utc(now.minus(dedupeWindow)));
-    return conn.preparedQuery(CLAIM_DEDUPE).execute(claim).compose(rows -> {
+        utc(now.minus(dedupeWindow)),
+        column(candidates, i -> i.write.roomId()));
+    return conn.preparedQuery(CLAIM_DEDUPE).execute(claim).map(rows -> {
       Set<String> claimed = new HashSet<>();
       rows.forEach(row -> claimed.add(row.getString(0) + "\u0000" + row.getString(1)));
-      List<Item> seenBefore = candidates.stream().filter(i -> !claimed.contains(i.write.dedupeKey())).toList();
-      return seenBefore.isEmpty() ? Future.succeededFuture(items) : loadExisting(conn, seenBefore).map(items);
+      return claimed;
     });
   }
 
-  private Future<Void> loadExisting(Outbox.Tx conn, List<Item> seenBefore) {
+  /** The event each first item of a foreign id seen within the window stands for. */
+  private Future<List<Item>> loadExisting(Outbox.Tx conn, List<Item> items, Set<String> claimed) {
+    List<Item> seenBefore = items.stream()
+        .filter(i -> i.write.isInbound() && i.duplicateOf == null && !claimed.contains(i.write.dedupeKey())).toList();
+    if (seenBefore.isEmpty()) {
+      return Future.succeededFuture(items);
+    }
     Tuple keys = Tuple.tuple(List.of(column(seenBefore, i -> i.write.originBridgeId()), column(seenBefore, i -> i.write.externalEventId())));
     return conn.preparedQuery(EXISTING_DEDUPE).execute(keys).map(rows -> {
       Map<String, String> existing = new HashMap<>();
@@ -192,46 +226,49 @@ final class BatchWriter {
           throw new IllegalStateException("dedupe row for " + item.write.externalEventId() + " vanished mid-transaction");
         }
       }
-      return null;
+      return items;
+    });
+  }
+
+  /** The stored participants of the batch's senders, by room and fqid. */
+  private Future<Map<String, Row>> findSenders(Outbox.Tx conn, List<Item> items) {
+    Map<String, Item> bySender = new LinkedHashMap<>();
+    items.stream().filter(i -> i.duplicateOf == null).forEach(i -> bySender.putIfAbsent(senderKey(i), i));
+    List<Item> senders = new ArrayList<>(bySender.values());
+    if (senders.isEmpty()) {
+      return Future.succeededFuture(new HashMap<>());
+    }
+    Tuple keys = Tuple.tuple(List.of(column(senders, i -> i.write.roomId()), column(senders, i -> i.write.sender().fqid())));
+    return conn.preparedQuery(FIND_SENDERS).execute(keys).map(found -> {
+      Map<String, Row> known = new HashMap<>();
+      found.forEach(row -> known.put(row.getString("room_id") + "\u0000" + row.getString("fqid"), row));
+      return known;
     });
   }
 
   /**
-   * Finds the senders' participants and writes only those that are new or whose name or avatar
-   * changed: a busy sender costs an index lookup, not a row update per batch.
+   * Writes only the participants that are new or whose name or avatar changed (the last of the batch
+   * wins): a busy sender costs an index lookup, not a row update per batch. Then gives each new item
+   * its sender.
    */
-  private Future<List<Item>> upsertSenders(Outbox.Tx conn, List<Item> items, Instant now) {
+  private Future<List<Item>> writeSenders(Outbox.Tx conn, List<Item> items, Map<String, Row> known, Instant now) {
     Map<String, Item> lastBySender = new LinkedHashMap<>();
-    for (Item item : items) {
-      if (item.isNew()) {
-        lastBySender.put(senderKey(item), item);
-      }
-    }
-    if (lastBySender.isEmpty()) {
-      return Future.succeededFuture(items);
-    }
-    List<Item> senders = new ArrayList<>(lastBySender.values());
-    senders.sort(Comparator.comparing(BatchWriter::senderKey));
-    Tuple keys = Tuple.tuple(List.of(column(senders, i -> i.write.roomId()), column(senders, i -> i.write.sender().fqid())));
-    return conn.preparedQuery(FIND_SENDERS).execute(keys).compose(found -> {
-      Map<String, Row> known = new HashMap<>();
-      found.forEach(row -> known.put(row.getString("room_id") + "\u0000" + row.getString("fqid"), row));
-      List<Item> changed = senders.stream().filter(i -> needsWrite(i.write.sender(), known.get(senderKey(i)))).toList();
-      Future<Void> written = changed.isEmpty() ? Future.succeededFuture() : writeSenders(conn, changed, now)
-          .map(rows -> {
-            rows.forEach(row -> known.put(row.getString("room_id") + "\u0000" + row.getString("fqid"), row));
-            return null;
-          });
-      return written.map(v -> {
-        for (Item item : items) {
-          if (item.isNew()) {
-            Row row = known.get(senderKey(item));
-            item.senderId = row.getString("id");
-            item.senderDisplayName = row.getString("display_name");
-          }
+    items.stream().filter(Item::isNew).forEach(i -> lastBySender.put(senderKey(i), i));
+    List<Item> changed = lastBySender.values().stream().filter(i -> needsWrite(i.write.sender(), known.get(senderKey(i))))
+        .sorted(Comparator.comparing(BatchWriter::senderKey)).toList();
+    Future<Void> written = changed.isEmpty() ? Future.succeededFuture() : upsertSenders(conn, changed, now).map(rows -> {
+      rows.forEach(row -> known.put(row.getString("room_id") + "\u0000" + row.getString("fqid"), row));
+      return null;
+    });
+    return written.map(v -> {
+      for (Item item : items) {
+        if (item.isNew()) {
+          Row row = known.get(senderKey(item));
+          item.senderId = row.getString("id");
+          item.senderDisplayName = row.getString("display_name");
         }
-        return items;
-      });
+      }
+      return items;
     });
   }
 
@@ -241,7 +278,7 @@ final class BatchWriter {
         || (sender.avatarUrl() != null && !sender.avatarUrl().equals(stored.getString("avatar_url")));
   }
 
-  private Future<List<Row>> writeSenders(Outbox.Tx conn, List<Item> senders, Instant now) {
+  private Future<List<Row>> upsertSenders(Outbox.Tx conn, List<Item> senders, Instant now) {
     Tuple rows = Tuple.of(
         column(senders, i -> Ids.newId("pt")),
         column(senders, i -> i.write.roomId()),
@@ -259,33 +296,28 @@ final class BatchWriter {
     });
   }
 
-  private Future<List<Item>> resolveReferences(Outbox.Tx conn, List<Item> items) {
-    Map<String, String> inBatch = new HashMap<>();
-    List<String[]> wanted = new ArrayList<>();
+  /** Our events for the foreign thread and reply ids the batch names, as the bridge last stored them. */
+  private Future<Map<String, String>> findReferences(Outbox.Tx conn, List<Item> items) {
+    Set<String> wanted = new LinkedHashSet<>();
     for (Item item : items) {
-      if (!item.isNew()) {
-        continue;
-      }
       EventWrite w = item.write;
-      item.threadId = w.threadId();
-      item.replyTo = w.replyTo();
-      if (w.isInbound()) {
+      if (w.isInbound() && item.duplicateOf == null) {
         for (String ref : new String[] {w.threadId(), w.replyToExternalId()}) {
-          if (ref != null && !inBatch.containsKey(w.originBridgeId() + "\u0000" + ref)) {
-            wanted.add(new String[] {w.originBridgeId(), ref});
+          if (ref != null) {
+            wanted.add(w.originBridgeId() + "\u0000" + ref);
           }
         }
-        inBatch.put(w.dedupeKey(), item.newId);
       }
     }
     if (wanted.isEmpty()) {
-      return Future.succeededFuture(applyReferences(items, Map.of()));
+      return Future.succeededFuture(Map.of());
     }
-    Tuple keys = Tuple.tuple(List.of(wanted.stream().map(k -> k[0]).toArray(String[]::new), wanted.stream().map(k -> k[1]).toArray(String[]::new)));
+    Tuple keys = Tuple.tuple(List.of(wanted.stream().map(k -> k.substring(0, k.indexOf('\u0000'))).toArray(String[]::new),
+        wanted.stream().map(k -> k.substring(k.indexOf('\u0000') + 1)).toArray(String[]::new)));
     return conn.preparedQuery(FIND_REFERENCES).execute(keys).map(rows -> {
       Map<String, String> known = new HashMap<>();
       rows.forEach(row -> known.put(row.getString(0) + "\u0000" + row.getString(1), row.getString(2)));
-      return applyReferences(items, known);
+      return known;
     });
   }
 
@@ -293,10 +325,15 @@ final class BatchWriter {
   private static List<Item> applyReferences(List<Item> items, Map<String, String> known) {
     Map<String, String> resolved = new HashMap<>(known);
     for (Item item : items) {
-      if (!item.isNew() || !item.write.isInbound()) {
+      if (!item.isNew()) {
         continue;
       }
       EventWrite w = item.write;
+      item.threadId = w.threadId();
+      item.replyTo = w.replyTo();
+      if (!w.isInbound()) {
+        continue;
+      }
       if (w.threadId() != null) {
         item.threadId = resolved.getOrDefault(w.originBridgeId() + "\u0000" + w.threadId(), w.threadId());
       }
@@ -325,15 +362,11 @@ final class BatchWriter {
         column(fresh, i -> i.write.externalEventId()));
     OffsetDateTime createdAt = utc(now);
     rows.addValue(createdAt);
-    return conn.preparedQuery(INSERT_EVENTS).execute(rows).compose(routes -> {
-      List<String> targets = new ArrayList<>(routes.size());
-      List<String> events = new ArrayList<>(routes.size());
-      routes.forEach(row -> {
-        targets.add(row.getString(0));
-        events.add(row.getString(1));
-      });
-      return conn.enqueue(bridgeKind, targets, events, now);
-    }).map(queued -> {
+    rows.addValue(bridgeKind);
+    return conn.preparedQuery(INSERT_EVENTS).execute(rows).map(queued -> {
+      List<String> targets = new ArrayList<>(queued.size());
+      queued.forEach(row -> targets.add(row.getString(0)));
+      conn.queued(bridgeKind, targets);
       List<StoredEvent> stored = new ArrayList<>(fresh.size());
       for (Item item : fresh) {
         item.stored = true;

@@ -4,6 +4,7 @@ import com.scairelay.targets.Outbox;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
@@ -132,14 +133,36 @@ public final class EventLog {
             vertx.eventBus().publish(roomAddress(event.roomId()), event.toJson().encode());
           }
         })
-        .onFailure(err -> {
-          log.error("a batch of {} events could not be stored; every request in it is answered 503", batch.size(), err);
-          StoreUnavailable problem = new StoreUnavailable("the event could not be stored; nothing was kept, try again", 1);
-          batch.forEach(item -> item.promise.tryFail(problem));
-        })
+        .onFailure(err -> failed(batch, err))
         .onComplete(ar -> {
           inFlight--;
           flush();
         });
+  }
+
+  /**
+   * One item whose data PostgreSQL refuses must not fail the others: the batch is written again in
+   * halves until the item is alone, and only it is refused. Any other failure answers 503 to all.
+   */
+  private void failed(List<BatchWriter.Item> batch, Throwable err) {
+    if (isDataError(err) && batch.size() > 1) {
+      log.warn("a batch of {} events failed on one item's data ({}); writing it again in halves", batch.size(), err.getMessage());
+      writeBatch(new ArrayList<>(batch.subList(0, batch.size() / 2)));
+      writeBatch(new ArrayList<>(batch.subList(batch.size() / 2, batch.size())));
+      return;
+    }
+    if (isDataError(err)) {
+      log.warn("an event was refused by PostgreSQL: {}", err.getMessage());
+      batch.get(0).promise.tryFail(new Unstorable("the event cannot be stored exactly as sent: " + err.getMessage()));
+      return;
+    }
+    log.error("a batch of {} events could not be stored; every request in it is answered 503", batch.size(), err);
+    StoreUnavailable problem = new StoreUnavailable("the event could not be stored; nothing was kept, try again", 1);
+    batch.forEach(item -> item.promise.tryFail(problem));
+  }
+
+  /** SQLSTATE class 22 (data exception: bad text, bad JSON, out of range): the data, not the database. */
+  private static boolean isDataError(Throwable err) {
+    return err instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("22");
   }
 }

@@ -6,6 +6,9 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.util.ArrayDeque;
+import java.util.Map;
+
 /** Reads request bodies and fields, answering 400 with the field's name when one is wrong. */
 public final class JsonBody {
   private JsonBody() {
@@ -28,7 +31,55 @@ public final class JsonBody {
     if (!(value instanceof JsonObject object)) {
       throw ProblemException.badRequest("the request body must be a JSON object");
     }
+    requireStorable(object);
     return object;
+  }
+
+  /**
+   * Refuses what PostgreSQL cannot keep exactly as sent, anywhere in the document: a NUL character
+   * ({@code \u0000}), half of a surrogate pair (neither is valid text there), or a number too large for
+   * a double (it would come back as a string). One such field answers 400 for its own request only.
+   */
+  public static void requireStorable(JsonObject document) {
+    ArrayDeque<Object> todo = new ArrayDeque<>();
+    todo.push(document);
+    while (!todo.isEmpty()) {
+      Object value = todo.pop();
+      if (value instanceof JsonObject object) {
+        for (Map.Entry<String, Object> entry : object) {
+          checkText(entry.getKey());
+          if (entry.getValue() != null) {
+            todo.push(entry.getValue());
+          }
+        }
+      } else if (value instanceof JsonArray array) {
+        array.forEach(item -> {
+          if (item != null) {
+            todo.push(item);
+          }
+        });
+      } else if (value instanceof String text) {
+        checkText(text);
+      } else if (value instanceof Double number && !Double.isFinite(number)) {
+        throw ProblemException.badRequest("the request body has a number too large to store exactly");
+      }
+    }
+  }
+
+  private static void checkText(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == 0) {
+        throw ProblemException.badRequest("the request body has a NUL character (\\u0000), which cannot be stored");
+      }
+      if (Character.isSurrogate(c)) {
+        if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+          i++;
+        } else {
+          throw ProblemException.badRequest("the request body has half of a UTF-16 surrogate pair, which is not text and cannot be stored");
+        }
+      }
+    }
   }
 
   public static String requiredString(JsonObject json, String field, int maxLength) {

@@ -2,6 +2,7 @@ package com.scairelay.ingress;
 
 import com.scairelay.eventlog.RoomNotFound;
 import com.scairelay.eventlog.StoreUnavailable;
+import com.scairelay.eventlog.Unstorable;
 import com.scairelay.http.ProblemException;
 import com.scairelay.http.RequestIds;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -49,6 +50,9 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     }
     if (failure instanceof RoomNotFound missing) {
       return ProblemException.notFound(missing.getMessage());
+    }
+    if (failure instanceof Unstorable refused) {
+      return ProblemException.badRequest(refused.getMessage());
     }
     if (failure instanceof StoreUnavailable busy) {
       return new ProblemException(503, "Service Unavailable", busy.getMessage(),

@@ -43,6 +43,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
         .setRegisterShutdownHook(false)
         .setPGStartupWait(Duration.ofSeconds(60))
         .setServerConfig("max_connections", "300")
+        // Which statements cost the server its time (benchmarks read it; CREATE EXTENSION to query it).
+        .setServerConfig("shared_preload_libraries", "pg_stat_statements")
         // zonky starts PostgreSQL with -F (no fsync) and synchronous_commit=off; a later -c wins.
         .setServerConfig("fsync", durable ? "on" : "off")
         .setServerConfig("synchronous_commit", durable ? "on" : "off");

@@ -31,6 +31,21 @@ public final class Outbox {
       SELECT t.target_id, $3, t.event_id, $4, $4, $4
       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t (target_id, event_id, n)
       ORDER BY t.n""";
+  /**
+   * A CTE that queues one delivery per row of {@code selection} (columns {@code target_id},
+   * {@code event_id}, {@code n}, in {@code n} order) and answers the target ids, for a writer that must
+   * queue deliveries inside a larger statement. {@code kind} and {@code now} are SQL expressions
+   * (parameters). Register what it queued with {@link Tx#queued} so the targets are woken.
+   */
+  public static String enqueueCte(String name, String selection, String kind, String now) {
+    return name + """
+         AS (
+          INSERT INTO deliveries (target_id, target_kind, event_id, next_attempt_at, created_at, updated_at)
+          SELECT s.target_id, %s, s.event_id, %s, %s, %s FROM (%s) s ORDER BY s.n, s.target_id
+          RETURNING target_id
+        )""".formatted(kind, now, now, now, selection);
+  }
+
   private static final String CANCEL_PENDING = """
       UPDATE deliveries SET status = 'cancelled', updated_at = $2
       WHERE target_id = $1 AND status = 'pending' RETURNING id, event_id""";
@@ -69,6 +84,11 @@ public final class Outbox {
       });
     }
 
+    /** Wakes these targets of {@code kind} after commit: deliveries queued for them by a statement of {@link #enqueueCte}. */
+    public void queued(String kind, Iterable<String> targetIds) {
+      targetIds.forEach(id -> queued.put(id, kind));
+    }
+
     /** Cancels the target's queued deliveries; answers the rows cancelled ({@code id}, {@code event_id}). */
     public Future<RowSet<Row>> cancelPending(String targetId, Instant now) {
       return conn.preparedQuery(CANCEL_PENDING).execute(Tuple.of(targetId, utc(now)));
@@ -91,11 +111,22 @@ public final class Outbox {
     this.ownership = ownership;
   }
 
-  /** Runs {@code work} in one transaction; after commit, wakes every target it queued deliveries for. */
+  /**
+   * Runs {@code work} in one transaction; after commit, wakes every target it queued deliveries for.
+   * BEGIN goes out with the work's first statements, not before them: a transaction whose statements
+   * are sent together costs one round trip and the COMMIT.
+   */
   public <T> Future<T> inTransaction(Function<Tx, Future<T>> work) {
     Map<String, String> queued = new LinkedHashMap<>();
-    return pool.withTransaction(conn -> work.apply(new Tx(conn, queued)))
-        .onSuccess(result -> queued.forEach((targetId, kind) -> wake(kind, targetId)));
+    return pool.getConnection().compose(conn -> {
+      Future<RowSet<Row>> begun = conn.query("BEGIN").execute();
+      Future<T> done = work.apply(new Tx(conn, queued));
+      return Future.all(begun, done)
+          .transform(ar -> ar.succeeded()
+              ? conn.query("COMMIT").execute().map(committed -> done.result())
+              : conn.query("ROLLBACK").execute().<T>transform(rolledBack -> Future.failedFuture(ar.cause())))
+          .eventually(conn::close);
+    }).onSuccess(result -> queued.forEach((targetId, kind) -> wake(kind, targetId)));
   }
 
   /**
