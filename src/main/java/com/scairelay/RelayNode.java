@@ -32,7 +32,6 @@ import com.scairelay.targets.TargetKinds;
 import com.scairelay.targets.TargetQueues;
 import com.scairelay.transport.Connectors;
 import com.scairelay.transport.OutboundGuard;
-import com.scairelay.transport.TransportVerticle;
 import com.scairelay.webhooks.WebhookFanOut;
 import com.scairelay.webhooks.WebhookRoutes;
 import com.scairelay.webhooks.WebhookStore;
@@ -41,6 +40,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import org.slf4j.Logger;
@@ -60,11 +60,13 @@ public final class RelayNode {
   private static final long COUNTER_FLUSH_MS = 1_000;
   private static final long DEDUPE_PRUNE_MS = 60_000;
   private static final long DELIVERY_PRUNE_MS = 600_000;
+  private static final int LEASE_POOL_SIZE = 4;
 
   private final Vertx vertx;
   private final RelayConfig config;
   private final Clock clock;
   private final Pool pool;
+  private final Pool leases;
   private final String nodeId = Ids.newId("node");
   private final OutboundGuard outboundGuard;
   private final Connectors connectors;
@@ -92,18 +94,12 @@ public final class RelayNode {
     this.vertx = vertx;
     this.config = setup.config();
     this.clock = setup.clock();
-    this.pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(config.pgPoolSize()))
-        .connectingTo(setup.pg().setPipeliningLimit(64).setCachePreparedStatements(true).setPreparedStatementCacheSqlLimit(65_536)
-            // Every statement is prepared once per connection and takes arrays, whose custom plans are no
-            // better than the generic one: planning the event log's batch statement costs more than running it.
-            .addProperty("plan_cache_mode", "force_generic_plan"))
-        .using(vertx)
-        .build();
+    this.pool = pool(vertx, setup.pg(), config.pgPoolSize(), true);
+    this.leases = pool(vertx, setup.pg(), LEASE_POOL_SIZE, false);
     SecretBox secrets = new SecretBox(setup.masterKey());
     outboundGuard = new OutboundGuard(config.outbound().allowLoopback(), config.outbound().allowPrivateNetworks());
     connectors = Connectors.builtIn(outboundGuard);
-    outbox = new Outbox(vertx, pool, nodeId, Ownership.singleNode(nodeId));
+    outbox = new Outbox(vertx, pool, leases, nodeId, Ownership.singleNode(nodeId));
     audit = new AuditLog(pool, outbox, clock, new WebhookFanOut());
     failureAudits = new FailureAuditLimiter(config.signatureFailureAuditsPerMinute());
     bridges = new BridgeStore(pool, secrets, audit);
@@ -118,7 +114,21 @@ public final class RelayNode {
     kinds = new TargetKinds()
         .register(BridgeTargets.kind(bridgeRegistry, audit, config.delivery()))
         .register(WebhookTargets.kind(webhooks, audit));
-    targetQueues = new TargetQueues(outbox, kinds, connectors, setup.scheduler().apply(vertx, clock), clock, config);
+    targetQueues = new TargetQueues(outbox, kinds, connectors, outboundGuard, setup.scheduler().apply(vertx, clock), clock, config);
+  }
+
+  /**
+   * Statements are prepared once per connection and take arrays, whose custom plans are no better
+   * than the generic one: planning the event log's batch statements would cost more than running them.
+   * A pool that is not {@code durable} commits without waiting for the disk (the outbox's leases).
+   */
+  private static Pool pool(Vertx vertx, PgConnectOptions pg, int size, boolean durable) {
+    PgConnectOptions options = new PgConnectOptions(pg).setPipeliningLimit(64).setCachePreparedStatements(true)
+        .setPreparedStatementCacheSqlLimit(65_536).addProperty("plan_cache_mode", "force_generic_plan");
+    if (!durable) {
+      options.addProperty("synchronous_commit", "off");
+    }
+    return PgBuilder.pool().with(new PoolOptions().setMaxSize(size)).connectingTo(options).using(vertx).build();
   }
 
   public static Future<RelayNode> start(Vertx vertx, NodeSetup setup) {
@@ -154,14 +164,10 @@ public final class RelayNode {
         config.eventLogWindowMs(), config.eventLogMaxPending(), config.eventLogMaxInFlight(), BridgeTargets.KIND));
   }
 
-  /** Transports first, then the delivery side, then HTTP: nothing is accepted before it can be delivered. */
+  /** The delivery side first, then HTTP: nothing is accepted before it can be delivered. */
   private Future<Void> deploy() {
-    int transports = config.outbound().transportInstances() > 0 ? config.outbound().transportInstances() : Runtime.getRuntime().availableProcessors();
     List<IngressVerticle> http = new ArrayList<>();
-    return vertx.deployVerticle(() -> new TransportVerticle(connectors, config.outbound(), outboundGuard, clock),
-            new DeploymentOptions().setInstances(transports))
-        .onSuccess(deployments::add)
-        .compose(id -> vertx.deployVerticle(targetQueues))
+    return vertx.deployVerticle(targetQueues)
         .onSuccess(deployments::add)
         .compose(id -> vertx.deployVerticle(() -> {
           IngressVerticle verticle = new IngressVerticle(config, this::eventLog, this::routes);
@@ -244,6 +250,7 @@ public final class RelayNode {
     }
     return undeployed
         .compose(v -> flushCounters().otherwiseEmpty())
+        .compose(v -> leases.close())
         .compose(v -> pool.close());
   }
 }

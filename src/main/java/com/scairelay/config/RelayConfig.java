@@ -67,7 +67,6 @@ public record RelayConfig(
       Duration connectTimeout,
       Duration responseTimeout,
       int maxConnectionsPerHost,
-      int transportInstances,
       boolean allowLoopback,
       boolean allowPrivateNetworks) {
   }
@@ -129,7 +128,6 @@ public record RelayConfig(
             Duration.ofMillis(s.integer("outbound.connect_timeout_ms", 1, 600_000)),
             Duration.ofMillis(s.integer("outbound.response_timeout_ms", 1, 600_000)),
             s.integer("outbound.max_connections_per_host", 1, 10_000),
-            s.integer("outbound.transport_instances", 0, 256),
             s.bool("outbound.allow_loopback"),
             s.bool("outbound.allow_private_networks")));
   }

@@ -100,13 +100,21 @@ public final class Outbox {
 
   private final Vertx vertx;
   private final Pool pool;
+  private final Pool leases;
   private final String nodeId;
   private final Ownership ownership;
   private final AtomicInteger localWakes = new AtomicInteger();
 
-  public Outbox(Vertx vertx, Pool pool, String nodeId, Ownership ownership) {
+  /**
+   * @param pool   for what must be durable when it commits: deliveries queued, results recorded
+   * @param leases for claims, releases and reads of the queue; may commit without waiting for the
+   *               disk ({@code synchronous_commit=off}): a lease is a hint that expires, and one lost
+   *               in a PostgreSQL crash only lets the row be claimed again, as after its expiry
+   */
+  public Outbox(Vertx vertx, Pool pool, Pool leases, String nodeId, Ownership ownership) {
     this.vertx = vertx;
     this.pool = pool;
+    this.leases = leases;
     this.nodeId = nodeId;
     this.ownership = ownership;
   }
@@ -166,6 +174,10 @@ public final class Outbox {
 
   Pool pool() {
     return pool;
+  }
+
+  Pool leases() {
+    return leases;
   }
 
   /** Wake-ups sent on this node and not yet taken by its delivery side. */

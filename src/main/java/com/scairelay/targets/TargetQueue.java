@@ -4,12 +4,11 @@ import com.scairelay.transport.Delivery;
 import com.scairelay.transport.Outcome;
 import com.scairelay.transport.TransportRequest;
 import com.scairelay.transport.TransportResult;
-import com.scairelay.transport.TransportVerticle;
+import com.scairelay.transport.Connector;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +23,7 @@ import java.util.Optional;
  * The queue actor of one target (DESIGN.md §1), on the node that owns the target; the lease of each
  * row it claims makes it the only sender of that row. It claims the head of the target's queue in
  * order, at most {@code max_in_flight} at a time, has the target's connector render each delivery,
- * sends it through the node's transports behind a circuit breaker, lets its kind's {@link Policy}
+ * sends it in-process through the node's HTTP sender behind a circuit breaker, lets its kind's {@link Policy}
  * decide what follows, and waits for the next due row with one timer. Idle, it holds nothing and is dropped.
  *
  * <p>Runs on the delivery verticle's event loop only.
@@ -185,16 +184,15 @@ final class TargetQueue {
   private void send(Target target, Claimed delivery) {
     inFlight++;
     Instant attemptedAt = queues.clock().instant();
-    TransportRequest request = queues.connectors().find(target.connector())
-        .map(connector -> connector.render(new Delivery(delivery.id(), delivery.eventId(), delivery.payload(), target.config(),
-            target.secret(), attemptedAt)))
-        .orElse(null);
-    if (request == null) {
+    Connector connector = queues.connectors().find(target.connector()).orElse(null);
+    if (connector == null) {
       record(target, delivery, TransportResult.failed(Outcome.PERMANENT, "no connector '" + target.connector() + "' on this node", 0),
           attemptedAt);
       return;
     }
-    breaker.<TransportResult>execute(() -> transport(target.connector(), request))
+    TransportRequest request = connector.render(new Delivery(delivery.id(), delivery.eventId(), delivery.payload(), target.config(),
+        target.secret(), attemptedAt));
+    breaker.<TransportResult>execute(() -> transport(connector, request))
         .recover(err -> err instanceof TransientAnswer answer ? Future.succeededFuture(answer.result) : Future.failedFuture(err))
         .onSuccess(result -> record(target, delivery, result, attemptedAt))
         .onFailure(err -> {
@@ -204,12 +202,9 @@ final class TargetQueue {
         });
   }
 
-  private Future<TransportResult> transport(String transport, TransportRequest request) {
-    Duration timeout = queues.transportTimeout();
-    return queues.vertx().eventBus()
-        .<JsonObject>request(TransportVerticle.ADDRESS, request.toJson(), TransportVerticle.options(transport, timeout.toMillis()))
-        .map(reply -> TransportResult.fromJson(reply.body()))
-        .recover(err -> Future.succeededFuture(TransportResult.failed(Outcome.TRANSIENT, "transport " + transport + ": " + err.getMessage(), timeout.toMillis())))
+  /** Sent in-process: the sender never fails, a transient answer fails the breaker's call so it is counted. */
+  private Future<TransportResult> transport(Connector connector, TransportRequest request) {
+    return queues.sender().send(request, connector)
         .compose(result -> result.outcome() == Outcome.TRANSIENT ? Future.failedFuture(new TransientAnswer(result)) : Future.succeededFuture(result));
   }
 

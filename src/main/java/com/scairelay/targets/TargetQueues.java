@@ -2,6 +2,8 @@ package com.scairelay.targets;
 
 import com.scairelay.config.RelayConfig;
 import com.scairelay.transport.Connectors;
+import com.scairelay.transport.HttpSender;
+import com.scairelay.transport.OutboundGuard;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -11,7 +13,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
@@ -33,14 +34,18 @@ public final class TargetQueues extends VerticleBase {
   private final Scheduler scheduler;
   private final Clock clock;
   private final RelayConfig config;
+  private final OutboundGuard guard;
   private final Map<String, TargetQueue> active = new HashMap<>();
+  private HttpSender sender;
   private DeliveryStore store;
   private ResultWriter writer;
   private long sweepTimer = -1;
   private boolean sweeping;
   private boolean stopped;
 
-  public TargetQueues(Outbox outbox, TargetKinds kinds, Connectors connectors, Scheduler scheduler, Clock clock, RelayConfig config) {
+  public TargetQueues(Outbox outbox, TargetKinds kinds, Connectors connectors, OutboundGuard guard, Scheduler scheduler, Clock clock,
+                      RelayConfig config) {
+    this.guard = guard;
     this.outbox = outbox;
     this.kinds = kinds;
     this.connectors = connectors;
@@ -51,7 +56,8 @@ public final class TargetQueues extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    store = new DeliveryStore(outbox.pool(), kinds);
+    store = new DeliveryStore(outbox.leases(), kinds);
+    sender = new HttpSender(vertx, config.outbound(), guard, clock);
     writer = new ResultWriter(vertx, outbox, node(), settings().resultBatchMax());
     return vertx.eventBus().<String>consumer(Outbox.wakeAddress(node()), this::onWake).completion()
         .onSuccess(v -> sweep());
@@ -65,6 +71,7 @@ public final class TargetQueues extends VerticleBase {
     }
     active.values().forEach(TargetQueue::close);
     active.clear();
+    sender.close();
     return Future.succeededFuture();
   }
 
@@ -158,9 +165,7 @@ public final class TargetQueues extends VerticleBase {
     return config.delivery();
   }
 
-  /** How long an actor waits for a transport's answer: the HTTP timeouts and a margin. */
-  Duration transportTimeout() {
-    RelayConfig.Outbound outbound = config.outbound();
-    return outbound.connectTimeout().plus(outbound.responseTimeout()).plusSeconds(5);
+  HttpSender sender() {
+    return sender;
   }
 }

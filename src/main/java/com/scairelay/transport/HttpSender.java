@@ -21,16 +21,17 @@ import java.util.Optional;
  * The one HTTP client of every connector: resolves the host (IP literals at once, names on a worker),
  * checks every resolved address against the {@link OutboundGuard}, connects to the address it checked
  * (so DNS cannot be switched under the guard), keeps connections alive and pooled, follows no
- * redirects, and bounds connect and response time. One per event loop.
+ * redirects, and bounds connect and response time. One per event loop: the delivery side calls it
+ * in-process, on the loop of the queue actors it sends for.
  */
-final class HttpSender {
+public final class HttpSender {
   private final Vertx vertx;
   private final RelayConfig.Outbound settings;
   private final OutboundGuard guard;
   private final Clock clock;
   private final WebClient client;
 
-  HttpSender(Vertx vertx, RelayConfig.Outbound settings, OutboundGuard guard, Clock clock) {
+  public HttpSender(Vertx vertx, RelayConfig.Outbound settings, OutboundGuard guard, Clock clock) {
     this.vertx = vertx;
     this.settings = settings;
     this.guard = guard;
@@ -45,7 +46,7 @@ final class HttpSender {
   }
 
   /** POSTs the request and lets {@code connector} read the answer; never fails: a failure is a result. */
-  Future<TransportResult> send(TransportRequest request, Connector connector) {
+  public Future<TransportResult> send(TransportRequest request, Connector connector) {
     long started = System.nanoTime();
     URI uri;
     try {
@@ -65,7 +66,7 @@ final class HttpSender {
         .recover(err -> Future.succeededFuture(TransportResult.failed(Outcome.TRANSIENT, describe(err), elapsedMs(started))));
   }
 
-  void close() {
+  public void close() {
     client.close();
   }
 

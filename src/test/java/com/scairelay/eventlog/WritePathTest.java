@@ -125,7 +125,7 @@ class WritePathTest {
   /** An event log of its own on the node's database, used from one Vert.x context as the node uses its own. */
   private static EventLog eventLog(EventLog.Stats stats) {
     Pool pool = PgBuilder.pool().connectingTo(node.pg).using(node.vertx).build();
-    Outbox outbox = new Outbox(node.vertx, pool, "test-node", Ownership.singleNode("test-node"));
+    Outbox outbox = new Outbox(node.vertx, pool, pool, "test-node", Ownership.singleNode("test-node"));
     return new EventLog(node.vertx, outbox, node.clock, stats,
         new EventLog.Options(Duration.ofMinutes(10), 256, 1, 1000, 1, "bridge"));
   }

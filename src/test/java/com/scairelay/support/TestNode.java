@@ -67,7 +67,6 @@ public final class TestNode implements AutoCloseable {
     all.putIfAbsent("RELAY_HTTP_PORT", Integer.toString(freePort()));
     all.putIfAbsent("RELAY_OUTBOUND_ALLOW_LOOPBACK", "true");
     all.putIfAbsent("RELAY_HTTP_INSTANCES", "2");
-    all.putIfAbsent("RELAY_OUTBOUND_TRANSPORT_INSTANCES", "2");
     return new TestNode(Vertx.vertx(), pg, all);
   }
 
