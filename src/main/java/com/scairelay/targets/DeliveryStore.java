@@ -23,19 +23,34 @@ import static com.scairelay.store.Times.utc;
  * the delivery log. Results are written by {@link ResultWriter}.
  */
 final class DeliveryStore {
-  private static final String HEAD = """
-      SELECT id, next_attempt_at, lease_owner, lease_expires_at FROM deliveries
-      WHERE target_id = $1 AND status = 'pending' ORDER BY id LIMIT $2""";
-  /** Leases those of the given rows nobody holds: FOR UPDATE SKIP LOCKED, and an expiry. */
-  private static final String LEASE = """
-      WITH claimable AS (
-        SELECT id FROM deliveries
-        WHERE id = ANY($1) AND status = 'pending' AND next_attempt_at <= $3
-          AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
-        FOR UPDATE SKIP LOCKED
+  /**
+   * The head of a target's queue, claimed in one statement: of its first {@code $2} pending rows, the
+   * ones this node holds already are skipped ({@code mine}: in flight or being written); the rest are
+   * claimable up to the first that must wait ({@code stop}: a retry not due, another node's lease),
+   * at most {@code $6} of them, each not locked by another claim ({@code FOR UPDATE SKIP LOCKED}).
+   * They are leased to {@code $3} until {@code $5}; the kind's join reads their payload. The answer
+   * has a row even when nothing was claimed, for {@code wait_until}: when the stopping row may go.
+   */
+  private static final String CLAIM_HEAD = """
+      WITH head AS (
+        SELECT id, next_attempt_at, lease_owner, lease_expires_at FROM deliveries
+        WHERE target_id = $1 AND status = 'pending' ORDER BY id LIMIT $2
+      ), mine AS (
+        SELECT id FROM head WHERE lease_owner = $3 AND lease_expires_at > $4
+      ), stop AS (
+        SELECT id, greatest(next_attempt_at, lease_expires_at) AS until FROM head
+        WHERE id NOT IN (SELECT id FROM mine) AND (next_attempt_at > $4 OR lease_expires_at > $4)
+        ORDER BY id LIMIT 1
+      ), claimable AS (
+        SELECT d.id FROM deliveries d JOIN head h ON h.id = d.id
+        WHERE h.id NOT IN (SELECT id FROM mine) AND h.id < coalesce((SELECT id FROM stop), 9223372036854775807)
+        ORDER BY d.id LIMIT $6
+        FOR UPDATE OF d SKIP LOCKED
+      ), leased AS (
+        UPDATE deliveries d SET lease_owner = $3, lease_expires_at = $5, updated_at = $4
+        %s
       )
-      UPDATE deliveries d SET lease_owner = $2, lease_expires_at = $4, updated_at = $3
-      """;
+      SELECT l.*, (SELECT until FROM stop) AS wait_until FROM (SELECT 1) AS one LEFT JOIN leased l ON true""";
   private static final String RELEASE = """
       UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ANY($1) AND lease_owner = $2""";
   private static final String DUE_TARGETS = """
@@ -50,23 +65,8 @@ final class DeliveryStore {
       SELECT delivery_id, attempted_at, outcome, status_code, latency_ms, error, foreign_id
       FROM delivery_attempts WHERE delivery_id = ANY($1) ORDER BY id""";
 
-  /** One row of a target's queue head. */
-  record Head(long id, Instant nextAttemptAt, String leaseOwner, Instant leaseExpiresAt) {
-    boolean leasedBy(String node, Instant now) {
-      return node.equals(leaseOwner) && leaseExpiresAt != null && leaseExpiresAt.isAfter(now);
-    }
-
-    /** When this row may be claimed, or null when it may be now. */
-    Instant blockedUntil(Instant now) {
-      Instant until = null;
-      if (nextAttemptAt.isAfter(now)) {
-        until = nextAttemptAt;
-      }
-      if (leaseExpiresAt != null && leaseExpiresAt.isAfter(now) && (until == null || leaseExpiresAt.isAfter(until))) {
-        until = leaseExpiresAt;
-      }
-      return until;
-    }
+  /** What a claim of the head found: the rows claimed, in order, and when the row that stopped it may go. */
+  record Head(List<Claimed> claimed, Instant waitUntil) {
   }
 
   /** A target with due rows, for the sweep. */
@@ -81,34 +81,27 @@ final class DeliveryStore {
     this.pool = pool;
     StringBuilder held = new StringBuilder();
     for (TargetKind kind : kinds.all()) {
-      claims.put(kind.name(), LEASE + kind.claimJoin());
+      claims.put(kind.name(), CLAIM_HEAD.formatted(kind.claimJoin()));
       held.append("WHEN '").append(kind.name()).append("' THEN ").append(kind.held()).append(' ');
     }
     this.dueTargets = DUE_TARGETS.formatted(held);
   }
 
-  Future<List<Head>> head(String targetId, int limit) {
-    return pool.preparedQuery(HEAD).execute(Tuple.of(targetId, limit)).map(rows -> {
-      List<Head> head = new ArrayList<>();
-      for (Row row : rows) {
-        head.add(new Head(row.getLong("id"), row.getOffsetDateTime("next_attempt_at").toInstant(),
-            row.getString("lease_owner"), instant(row.getOffsetDateTime("lease_expires_at"))));
-      }
-      return head;
-    });
-  }
-
-  /** Leases those of {@code ids} that are still claimable, in queue order, with the payload of each. */
-  Future<List<Claimed>> claim(TargetKind kind, List<Long> ids, String node, Instant now, Instant leaseUntil) {
-    Tuple args = Tuple.of(ids.toArray(Long[]::new), node, utc(now), utc(leaseUntil));
+  /** Claims the due head of the target's queue (see {@link #CLAIM_HEAD}), with the payload of each row. */
+  Future<Head> claimHead(TargetKind kind, String targetId, int headLimit, int limit, String node, Instant now, Instant leaseUntil) {
+    Tuple args = Tuple.of(targetId, headLimit, node, utc(now), utc(leaseUntil), limit);
     return pool.preparedQuery(claims.get(kind.name())).execute(args).map(rows -> {
       List<Claimed> claimed = new ArrayList<>();
+      Instant waitUntil = null;
       for (Row row : rows) {
-        claimed.add(new Claimed(row.getLong("id"), row.getString("event_id"), row.getInteger("attempts"),
-            row.getInteger("rate_limited"), instant(row.getOffsetDateTime("first_failed_at")), kind.payload().apply(row)));
+        waitUntil = instant(row.getOffsetDateTime("wait_until"));
+        if (row.getValue("id") != null) {
+          claimed.add(new Claimed(row.getLong("id"), row.getString("event_id"), row.getInteger("attempts"),
+              row.getInteger("rate_limited"), instant(row.getOffsetDateTime("first_failed_at")), kind.payload().apply(row)));
+        }
       }
       claimed.sort(Comparator.comparingLong(Claimed::id));
-      return claimed;
+      return new Head(claimed, waitUntil);
     });
   }
 

@@ -130,39 +130,18 @@ final class TargetQueue {
     }
     Instant now = queues.clock().instant();
     int prefetch = Math.max(slots, queues.settings().prefetch());
-    return queues.store().head(targetId, prefetch + inFlight + writing).compose(head -> {
-      List<Long> ids = new ArrayList<>();
-      Instant wait = null;
-      for (DeliveryStore.Head row : head) {
-        if (ids.size() >= prefetch) {
-          break;
-        }
-        if (row.leasedBy(queues.node(), now)) {
-          continue;
-        }
-        Instant blocked = row.blockedUntil(now);
-        if (blocked != null) {
-          wait = blocked;
-          break;
-        }
-        ids.add(row.id());
-      }
-      if (ids.isEmpty()) {
-        if (wait != null) {
-          armTimer(wait);
-        } else {
-          cancelTimer();
-        }
-        return Future.succeededFuture();
-      }
-      cancelTimer();
-      Instant leaseUntil = now.plus(queues.settings().lease());
-      return queues.store().claim(kind, ids, queues.node(), now, leaseUntil).map(claimed -> {
-        ready.addAll(claimed);
-        sendReady(target, slots);
-        return null;
-      });
-    });
+    Instant leaseUntil = now.plus(queues.settings().lease());
+    return queues.store().claimHead(kind, targetId, prefetch + inFlight + writing, prefetch, queues.node(), now, leaseUntil)
+        .map(head -> {
+          if (head.claimed().isEmpty() && head.waitUntil() != null) {
+            armTimer(head.waitUntil());
+          } else {
+            cancelTimer();
+          }
+          ready.addAll(head.claimed());
+          sendReady(target, slots);
+          return null;
+        });
   }
 
   private void sendReady(Target target, int slots) {
