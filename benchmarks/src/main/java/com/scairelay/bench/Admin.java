@@ -17,6 +17,8 @@ import java.util.function.IntFunction;
 
 /** Admin calls to the node under test (rooms, bridges), one at a time or many in parallel. */
 final class Admin {
+  /** No admin call waits longer than this for the node (every wait of the harness is bounded). */
+  private static final long IDLE_TIMEOUT_MS = 60_000;
   private final HttpClient client;
   private final String token;
 
@@ -27,7 +29,7 @@ final class Admin {
   }
 
   Future<JsonObject> post(String path, JsonObject body) {
-    return client.request(new RequestOptions().setMethod(HttpMethod.POST).setURI(path)
+    return client.request(new RequestOptions().setIdleTimeout(IDLE_TIMEOUT_MS).setMethod(HttpMethod.POST).setURI(path)
             .putHeader("Authorization", "Bearer " + token).putHeader("Content-Type", "application/json"))
         .compose(req -> req.send(body.toBuffer()))
         .compose(resp -> resp.body().map(b -> {
@@ -75,8 +77,36 @@ final class Admin {
   }
 
   Buffer get(String path) {
-    return client.request(new RequestOptions().setMethod(HttpMethod.GET).setURI(path).putHeader("Authorization", "Bearer " + token))
+    return client.request(new RequestOptions().setIdleTimeout(IDLE_TIMEOUT_MS).setMethod(HttpMethod.GET).setURI(path).putHeader("Authorization", "Bearer " + token))
         .compose(req -> req.send().compose(resp -> resp.body())).await();
+  }
+
+  JsonObject getJson(String path) {
+    return client.request(new RequestOptions().setIdleTimeout(IDLE_TIMEOUT_MS).setMethod(HttpMethod.GET).setURI(path).putHeader("Authorization", "Bearer " + token))
+        .compose(req -> req.send().compose(resp -> resp.body().map(b -> {
+          if (resp.statusCode() != 200) {
+            throw new IllegalStateException("GET " + path + " answered " + resp.statusCode() + ": " + b);
+          }
+          return new JsonObject(b);
+        }))).await();
+  }
+
+  /** A POST without a body (pause, resume) or a DELETE; fails unless the node answers 2xx. */
+  void call(HttpMethod method, String path) {
+    client.request(new RequestOptions().setIdleTimeout(IDLE_TIMEOUT_MS).setMethod(method).setURI(path).putHeader("Authorization", "Bearer " + token))
+        .compose(req -> req.send().compose(resp -> resp.body().map(b -> {
+          if (resp.statusCode() / 100 != 2) {
+            throw new IllegalStateException(method + " " + path + " answered " + resp.statusCode() + ": " + b);
+          }
+          return b;
+        }))).await();
+  }
+
+  /** A request as a foreign system sends it (no admin token); answers the status code. */
+  int send(String path, java.util.Map<String, String> headers, Buffer body) {
+    RequestOptions options = new RequestOptions().setIdleTimeout(IDLE_TIMEOUT_MS).setMethod(HttpMethod.POST).setURI(path);
+    headers.forEach(options::putHeader);
+    return client.request(options).compose(req -> req.send(body).compose(resp -> resp.body().map(b -> resp.statusCode()))).await();
   }
 
   void close() {

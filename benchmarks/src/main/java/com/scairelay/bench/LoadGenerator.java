@@ -131,7 +131,8 @@ final class LoadGenerator {
       }
       sent++;
       outstanding++;
-      RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setURI(request.path());
+      // A server that never answers fails the request after a minute instead of holding the run forever.
+      RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setURI(request.path()).setIdleTimeout(60_000);
       request.headers().forEach(options::putHeader);
       client.request(options)
           .compose(req -> req.send(request.body()))

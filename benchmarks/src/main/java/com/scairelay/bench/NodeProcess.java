@@ -88,6 +88,39 @@ final class NodeProcess implements AutoCloseable {
     return total;
   }
 
+  /**
+   * CPU seconds of one PostgreSQL server: its postmaster (with the backends it has reaped: cutime + cstime)
+   * and the backends still running (the processes whose parent it is). Other servers of the machine (tests
+   * running meanwhile) are not counted. NaN when the postmaster is gone.
+   */
+  static double postgresCpuSeconds(long postmasterPid) {
+    double total;
+    try {
+      String[] own = statFields(Path.of("/proc/" + postmasterPid + "/stat"));
+      total = (Long.parseLong(own[11]) + Long.parseLong(own[12]) + Long.parseLong(own[13]) + Long.parseLong(own[14])) / 100.0;
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+    java.io.File[] procs = new java.io.File("/proc").listFiles((dir, name) -> name.chars().allMatch(Character::isDigit));
+    for (java.io.File proc : procs == null ? new java.io.File[0] : procs) {
+      try {
+        String[] f = statFields(proc.toPath().resolve("stat"));
+        if (Long.parseLong(f[1]) == postmasterPid) {
+          total += (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+        }
+      } catch (IOException | RuntimeException ignored) {
+        // the process ended meanwhile
+      }
+    }
+    return total;
+  }
+
+  /** The fields of a /proc/…/stat after the command name: [0] state, [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime. */
+  private static String[] statFields(Path stat) throws IOException {
+    String s = Files.readString(stat);
+    return s.substring(s.lastIndexOf(')') + 2).split(" ");
+  }
+
   /** Resident set size in MiB. */
   double rssMiB() {
     try {
@@ -125,10 +158,7 @@ final class NodeProcess implements AutoCloseable {
   }
 
   private static String run(String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor(60, TimeUnit.SECONDS);
-    return out;
+    return Exec.run(List.of(command), java.time.Duration.ofSeconds(60)).text();
   }
 
   @Override

@@ -1,14 +1,11 @@
 package com.scairelay.bench;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -75,14 +72,10 @@ final class PgCeiling {
   }
 
   private static String run(List<String> command) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(command);
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-      if (!out.contains("already exists")) {
-        throw new IOException(String.join(" ", command) + " failed:\n" + out);
-      }
+    Exec.Output out = Exec.run(command, java.time.Duration.ofMinutes(10));
+    if (out.exitCode() != 0 && !out.text().contains("already exists")) {
+      throw new IOException(String.join(" ", command) + " failed:\n" + out.text());
     }
-    return out;
+    return out.text();
   }
 }

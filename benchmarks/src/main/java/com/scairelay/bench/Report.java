@@ -25,6 +25,9 @@ final class Report {
   private final String command;
   private final List<Figure> figures = new ArrayList<>();
   private final List<LoadGenerator.Result> runs = new ArrayList<>();
+  /** pg_stat_statements of each measured run, by run name: {calls, total_ms, top: […]} or {unavailable: reason}. */
+  private final java.util.Map<String, JsonObject> statements = new java.util.LinkedHashMap<>();
+  private String elapsed = "";
 
   Report(JsonObject machine, String command) {
     this.machine = machine;
@@ -33,6 +36,54 @@ final class Report {
 
   void run(LoadGenerator.Result result) {
     runs.add(result);
+  }
+
+  void statements(String run, JsonObject top) {
+    statements.put(run, top);
+    JsonArray rows = top.getJsonArray("top");
+    if (rows != null) {
+      System.out.printf("  [%s] PostgreSQL: %s statements, %s ms in all; the top %d by total time:%n", run,
+          top.getValue("calls"), top.getValue("total_ms"), rows.size());
+      for (int i = 0; i < rows.size(); i++) {
+        JsonObject r = rows.getJsonObject(i);
+        System.out.printf("    %10s ms %9s calls %8s ms mean  %s%n", r.getValue("total_ms"), r.getValue("calls"), r.getValue("mean_ms"),
+            r.getString("query"));
+      }
+    }
+  }
+
+  void elapsed(String text) {
+    this.elapsed = text;
+  }
+
+  /** The figures held against the targets of issue 10, in the order they were measured. */
+  private final List<Figure> headlines = new ArrayList<>();
+
+  /** A figure that is also one of the targets of issue 10: listed again in the summary at the top and at the end. */
+  void headline(String scenario, String measure, double value, String unit, String target, Boolean met, String note) {
+    figure(scenario, measure, value, unit, target, met, note);
+    headlines.add(figures.get(figures.size() - 1));
+  }
+
+  /** {@link #headline} if {@code headline}, else {@link #figure}. */
+  void add(boolean headline, String scenario, String measure, double value, String unit, String target, Boolean met, String note) {
+    if (headline) {
+      headline(scenario, measure, value, unit, target, met, note);
+    } else {
+      figure(scenario, measure, value, unit, target, met, note);
+    }
+  }
+
+  /** The issue-10 summary on stdout: every target with its figure and verdict. */
+  void printHeadlines() {
+    if (headlines.isEmpty()) {
+      return;
+    }
+    System.out.println("== targets of issue 10");
+    for (Figure f : headlines) {
+      System.out.printf("  %-8s %-66s %10s %-14s target %-34s %s%n", f.scenario(), f.measure(), format(f.value()), f.unit(), f.target(),
+          f.verdict().isEmpty() ? "(not measured)" : f.verdict());
+    }
   }
 
   void figure(String scenario, String measure, double value, String unit, String target, Boolean met, String note) {
@@ -46,17 +97,18 @@ final class Report {
     JsonArray figs = new JsonArray();
     figures.forEach(f -> figs.add(new JsonObject().put("scenario", f.scenario()).put("measure", f.measure())
         .put("value", Double.isNaN(f.value()) ? null : f.value()).put("unit", f.unit()).put("target", f.target())
-        .put("verdict", f.verdict()).put("note", f.note())));
+        .put("verdict", f.verdict()).put("note", f.note()).put("issue_10", headlines.contains(f))));
     JsonArray rs = new JsonArray();
     for (LoadGenerator.Result r : runs) {
       rs.add(new JsonObject().put("name", r.name()).put("offered_rate", r.offeredRate()).put("connections", r.connections())
           .put("requests", r.requests()).put("ok", r.ok()).put("errors", r.errors()).put("seconds", r.seconds())
           .put("throughput", r.throughput()).put("p50_ms", r.p50()).put("p90_ms", r.p90()).put("p99_ms", r.p99()).put("max_ms", r.max())
           .put("answers", new JsonObject(new java.util.HashMap<String, Object>(r.answers())))
+          .put("pg_statements", statements.get(r.name()))
           .put("rate_per_second", new JsonArray(r.ratePerSecond())).put("p99_per_second_ms", new JsonArray(r.p99PerSecond())));
     }
     Files.writeString(dir.resolve("results.json"), new JsonObject().put("machine", machine).put("command", command)
-        .put("figures", figs).put("runs", rs).encodePrettily());
+        .put("elapsed", elapsed).put("figures", figs).put("runs", rs).encodePrettily());
     Files.writeString(dir.resolve("results.md"), markdown());
     charts(dir);
   }
@@ -69,7 +121,19 @@ final class Report {
         .append(machine.getString("memory")).append(", ").append(machine.getString("os")).append('\n');
     md.append("- java: ").append(machine.getString("java")).append('\n');
     md.append("- command: `").append(command).append("`\n");
-    md.append("- note: the load generator, the sink and the node share the machine's cores.\n\n");
+    if (!elapsed.isEmpty()) {
+      md.append("- elapsed: ").append(elapsed).append('\n');
+    }
+    md.append("- note: the load generator, the sink and the node share the machine's cores; `wrk-…` runs are driven by wrk"
+        + " (C, one thread), the others by the harness's Java generator.\n\n");
+    if (!headlines.isEmpty()) {
+      md.append("## Targets of issue 10\n\n| scenario | measure | value | target | verdict |\n| --- | --- | --- | --- | --- |\n");
+      for (Figure f : headlines) {
+        md.append("| ").append(f.scenario()).append(" | ").append(f.measure()).append(" | ").append(format(f.value())).append(' ').append(f.unit())
+            .append(" | ").append(f.target()).append(" | ").append(f.verdict().isEmpty() ? "not measured" : f.verdict()).append(" |\n");
+      }
+      md.append("\n## Every figure\n\n");
+    }
     md.append("| scenario | measure | value | target | verdict | note |\n| --- | --- | --- | --- | --- | --- |\n");
     for (Figure f : figures) {
       md.append("| ").append(f.scenario()).append(" | ").append(f.measure()).append(" | ").append(format(f.value())).append(' ').append(f.unit())
@@ -81,6 +145,25 @@ final class Report {
       md.append(String.format("| %s | %s | %d | %d | %d | %.0f | %.2f | %.2f | %.2f | %.1f |%n", r.name(),
           r.offeredRate() > 0 ? String.format("%.0f/s", r.offeredRate()) : "max", r.connections(), r.ok(), r.errors(),
           r.throughput(), r.p50(), r.p90(), r.p99(), r.max()));
+    }
+    if (!statements.isEmpty()) {
+      md.append("\n## PostgreSQL: top statements of each run (pg_stat_statements, by total execution time)\n");
+      statements.forEach((run, top) -> {
+        md.append("\n### ").append(run).append("\n\n");
+        if (top.containsKey("unavailable")) {
+          md.append("not recorded: ").append(top.getString("unavailable")).append('\n');
+          return;
+        }
+        md.append(String.format("%s statements, %s ms of execution in all.%n%n", top.getValue("calls"), top.getValue("total_ms")));
+        md.append("| total ms | calls | mean ms | rows | statement |\n| --- | --- | --- | --- | --- |\n");
+        JsonArray rows = top.getJsonArray("top", new JsonArray());
+        for (int i = 0; i < rows.size(); i++) {
+          JsonObject r = rows.getJsonObject(i);
+          md.append("| ").append(r.getValue("total_ms")).append(" | ").append(r.getValue("calls")).append(" | ").append(r.getValue("mean_ms"))
+              .append(" | ").append(r.getValue("rows")).append(" | `").append(r.getString("query").replace("|", "\\|").replace("`", "'"))
+              .append("` |\n");
+        }
+      });
     }
     md.append("\n![throughput](throughput.png)\n\n![latency](latency.png)\n");
     return md.toString();

@@ -22,8 +22,12 @@ final class Signer {
   }
 
   static String header(String secret, Buffer body) {
+    return header(secret, body.getBytes());
+  }
+
+  static String header(String secret, byte[] body) {
     long ts = System.currentTimeMillis() / 1000;
-    return "t=" + ts + ",v1=" + HexFormat.of().formatHex(hmac(secret, ts, body.getBytes()));
+    return "t=" + ts + ",v1=" + HexFormat.of().formatHex(hmac(secret, ts, body));
   }
 
   static byte[] hmac(String secret, long ts, byte[] body) {

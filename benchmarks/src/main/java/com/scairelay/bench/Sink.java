@@ -1,6 +1,8 @@
 package com.scairelay.bench;
 
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
@@ -28,6 +30,12 @@ final class Sink implements AutoCloseable {
   volatile Function<String, Behaviour> behaviour = path -> Behaviour.OK;
   /** Deliveries of events sent before this (the warm-up) are counted but not timed. */
   volatile long timeFromNanos;
+  /** When the first and the last delivery since the last reset arrived (System.nanoTime, 0: none yet). */
+  volatile long firstNanos;
+  volatile long lastNanos;
+  /** The last delivery's body and headers: what the node sends, to measure the sink with requests of the same size. */
+  volatile Buffer lastBody;
+  volatile MultiMap lastHeaders;
   private final HttpServer server;
 
   Sink(Vertx vertx) {
@@ -65,6 +73,12 @@ final class Sink implements AutoCloseable {
           }
         }
       }
+      if (firstNanos == 0) {
+        firstNanos = now;
+      }
+      lastNanos = now;
+      lastBody = body;
+      lastHeaders = request.headers();
       delivered.increment();
       deliveredByPath.computeIfAbsent(path, p -> new LongAdder()).increment();
       request.response().setStatusCode(200).end();
@@ -77,6 +91,8 @@ final class Sink implements AutoCloseable {
     arrivals.clear();
     deliveredByPath.clear();
     delivered.reset();
+    firstNanos = 0;
+    lastNanos = 0;
     latency = new Histogram(3_600_000_000L, 3);
     behaviour = path -> Behaviour.OK;
   }

@@ -1,0 +1,35 @@
+package com.scairelay.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs a command to its end, never longer than a limit (then it is killed), and answers its output. */
+final class Exec {
+  record Output(int exitCode, String text) {
+  }
+
+  private Exec() {
+  }
+
+  static Output run(List<String> command, Duration limit) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    Thread killer = new Thread(() -> {
+      try {
+        if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+          p.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+      }
+    }, "exec-limit");
+    killer.setDaemon(true);
+    killer.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    killer.interrupt();
+    return new Output(p.exitValue(), out);
+  }
+}
