@@ -124,7 +124,7 @@ public final class RelayNode {
    */
   private static Pool pool(Vertx vertx, PgConnectOptions pg, int size, boolean durable) {
     PgConnectOptions options = new PgConnectOptions(pg).setPipeliningLimit(64).setCachePreparedStatements(true)
-        .setPreparedStatementCacheSqlLimit(65_536).addProperty("plan_cache_mode", "force_generic_plan");
+        .setPreparedStatementCacheSqlLimit(65_536);
     if (!durable) {
       options.addProperty("synchronous_commit", "off");
     }

@@ -363,7 +363,8 @@ final class BatchWriter {
     OffsetDateTime createdAt = utc(now);
     rows.addValue(createdAt);
     rows.addValue(bridgeKind);
-    return conn.preparedQuery(INSERT_EVENTS).execute(rows).map(queued -> {
+    // The last statement of the batch: COMMIT goes with it, so the rooms are unlocked as soon as it ran.
+    return conn.commitAfter(conn.preparedQuery(INSERT_EVENTS).execute(rows)).map(queued -> {
       List<String> targets = new ArrayList<>(queued.size());
       queued.forEach(row -> targets.add(row.getString(0)));
       conn.queued(bridgeKind, targets);

@@ -28,7 +28,8 @@ final class DeliveryStore {
    * ones this node holds already are skipped ({@code mine}: in flight or being written); the rest are
    * claimable up to the first that must wait ({@code stop}: a retry not due, another node's lease),
    * at most {@code $6} of them, each not locked by another claim ({@code FOR UPDATE SKIP LOCKED}).
-   * They are leased to {@code $3} until {@code $5}; the kind's join reads their payload. The answer
+   * They are leased to {@code $3} until {@code $5} (no indexed column changes, so the row is updated
+   * in place: a HOT update); the kind's join reads their payload. The answer
    * has a row even when nothing was claimed, for {@code wait_until}: when the stopping row may go.
    */
   private static final String CLAIM_HEAD = """
@@ -47,7 +48,7 @@ final class DeliveryStore {
         ORDER BY d.id LIMIT $6
         FOR UPDATE OF d SKIP LOCKED
       ), leased AS (
-        UPDATE deliveries d SET lease_owner = $3, lease_expires_at = $5, updated_at = $4
+        UPDATE deliveries d SET lease_owner = $3, lease_expires_at = $5
         %s
       )
       SELECT l.*, (SELECT until FROM stop) AS wait_until FROM (SELECT 1) AS one LEFT JOIN leased l ON true""";
