@@ -85,6 +85,7 @@ public final class RelayNode {
   private final TargetKinds kinds;
   private final TargetQueues targetQueues;
   private final EventLog.Stats eventLogStats = new EventLog.Stats();
+  private final EventLog.Writers eventLogWriters = new EventLog.Writers();
   private final List<Long> timers = new ArrayList<>();
   private final List<String> deployments = new ArrayList<>();
   private boolean stopped;
@@ -161,7 +162,7 @@ public final class RelayNode {
 
   private EventLog eventLog(Vertx vertx) {
     return new EventLog(vertx, outbox, clock, eventLogStats, new EventLog.Options(config.dedupeWindow(), config.eventLogMaxBatch(),
-        config.eventLogWindowMs(), config.eventLogMaxPending(), config.eventLogMaxInFlight(), BridgeTargets.KIND));
+        config.eventLogWindowMs(), config.eventLogMaxPending(), config.eventLogMaxInFlight(), BridgeTargets.KIND), eventLogWriters);
   }
 
   /** The delivery side first, then HTTP: nothing is accepted before it can be delivered. */

@@ -1,6 +1,7 @@
 package com.scairelay.eventlog;
 
 import com.scairelay.targets.Outbox;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -16,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 
 import static com.scairelay.store.Times.utc;
@@ -53,7 +55,22 @@ public final class EventLog {
     return "relay.room." + roomId;
   }
 
+  /**
+   * The node's event logs, one per HTTP event loop. Each room belongs to one of them: appends for it
+   * are written there, whichever event loop received them, so a room's batches never wait on each
+   * other for its lock and each carries all that arrived meanwhile.
+   */
+  public static final class Writers {
+    private final List<EventLog> logs = new CopyOnWriteArrayList<>();
+
+    EventLog ownerOf(String roomId) {
+      return logs.get(Math.floorMod(roomId.hashCode(), logs.size()));
+    }
+  }
+
   private final Vertx vertx;
+  private final Context context;
+  private final Writers writers;
   private final BatchWriter writer;
   private final Clock clock;
   private final Stats stats;
@@ -65,8 +82,11 @@ public final class EventLog {
   private boolean flushScheduled;
   private int inFlight;
 
-  public EventLog(Vertx vertx, Outbox outbox, Clock clock, Stats stats, Options options) {
+  /** Made on the event loop it serves, and joins {@code writers}. */
+  public EventLog(Vertx vertx, Outbox outbox, Clock clock, Stats stats, Options options, Writers writers) {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.writers = writers;
     this.writer = new BatchWriter(outbox, options.dedupeWindow(), options.bridgeKind());
     this.clock = clock;
     this.stats = stats;
@@ -74,6 +94,7 @@ public final class EventLog {
     this.windowMs = options.windowMs();
     this.maxPending = options.maxPending();
     this.maxInFlight = options.maxInFlight();
+    writers.logs.add(this);
   }
 
   /** Deletes dedupe rows received before {@code before}; answers how many. */
@@ -81,7 +102,19 @@ public final class EventLog {
     return pool.preparedQuery(PRUNE_DEDUPE).execute(Tuple.of(utc(before))).map(rows -> rows.rowCount());
   }
 
+  /** Stores the event through the event log its room belongs to; answered on the caller's event loop. */
   public Future<Appended> append(EventWrite write) {
+    EventLog owner = writers.ownerOf(write.roomId());
+    if (owner == this) {
+      return appendHere(write);
+    }
+    Context caller = vertx.getOrCreateContext();
+    Promise<Appended> answer = Promise.promise();
+    owner.context.runOnContext(v -> owner.appendHere(write).onComplete(ar -> caller.runOnContext(x -> answer.handle(ar))));
+    return answer.future();
+  }
+
+  private Future<Appended> appendHere(EventWrite write) {
     if (pending.size() >= maxPending) {
       return Future.failedFuture(new StoreUnavailable(
           "the node has " + pending.size() + " events waiting to be stored; try again shortly", 1));

@@ -127,7 +127,7 @@ class WritePathTest {
     Pool pool = PgBuilder.pool().connectingTo(node.pg).using(node.vertx).build();
     Outbox outbox = new Outbox(node.vertx, pool, pool, "test-node", Ownership.singleNode("test-node"));
     return new EventLog(node.vertx, outbox, node.clock, stats,
-        new EventLog.Options(Duration.ofMinutes(10), 256, 1, 1000, 1, "bridge"));
+        new EventLog.Options(Duration.ofMinutes(10), 256, 1, 1000, 1, "bridge"), new EventLog.Writers());
   }
 
   private static <T> T onContext(Supplier<T> work) {
