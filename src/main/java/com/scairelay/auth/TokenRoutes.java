@@ -62,7 +62,10 @@ public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore app
     Instant now = clock.instant();
     Future<JsonObject> answer;
     try {
+      form.forEach(parameter -> requireText(parameter.getKey(), parameter.getValue()));
       String[] client = clientCredentials(ctx, form);
+      requireText("client_id", client[0]);
+      requireText("client_secret", client[1]);
       if (grant == null || grant.isBlank()) {
         throw new OAuthError(400, "invalid_request", "grant_type is required");
       }
@@ -86,6 +89,13 @@ public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore app
         ctx.fail(err);
       }
     });
+  }
+
+  /** A NUL or control character is never part of a real parameter, and PostgreSQL cannot compare it. */
+  private static void requireText(String parameter, String value) {
+    if (value != null && value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      throw new OAuthError(400, "invalid_request", "parameter '" + parameter + "' has a NUL or other control character");
+    }
   }
 
   /** HTTP Basic (form-encoded id and secret, RFC 6749 §2.3.1) or client_id and client_secret in the body. */

@@ -26,7 +26,7 @@ public final class JsonBody {
     try {
       value = body.toJsonValue();
     } catch (DecodeException e) {
-      throw ProblemException.badRequest("the request body is not valid JSON: " + e.getMessage());
+      throw ProblemException.badRequest("the request body is not valid JSON" + where(e.getMessage()));
     }
     if (!(value instanceof JsonObject object)) {
       throw ProblemException.badRequest("the request body must be a JSON object");
@@ -35,27 +35,53 @@ public final class JsonBody {
     return object;
   }
 
+  /** Where the parser stopped, without its internals: " (line 1, column 13)" or nothing. */
+  private static String where(String parserMessage) {
+    java.util.regex.Matcher at = POSITION.matcher(parserMessage == null ? "" : parserMessage);
+    return at.find() ? " (line " + at.group(1) + ", column " + at.group(2) + ")" : "";
+  }
+
+  private static final java.util.regex.Pattern POSITION = java.util.regex.Pattern.compile("line: (\\d+), column: (\\d+)");
+
+  /** Deepest nesting of objects and arrays a body may have. */
+  public static final int MAX_DEPTH = 64;
+  /** Most elements one array may have. */
+  public static final int MAX_ARRAY = 10_000;
+
   /**
    * Refuses what PostgreSQL cannot keep exactly as sent, anywhere in the document: a NUL character
    * ({@code \u0000}), half of a surrogate pair (neither is valid text there), or a number too large for
-   * a double (it would come back as a string). One such field answers 400 for its own request only.
+   * a double (it would come back as a string); and what no message needs: nesting deeper than
+   * {@link #MAX_DEPTH} or an array of more than {@link #MAX_ARRAY} elements. One such field answers
+   * 400 for its own request only.
    */
   public static void requireStorable(JsonObject document) {
     ArrayDeque<Object> todo = new ArrayDeque<>();
+    ArrayDeque<Integer> depths = new ArrayDeque<>();
     todo.push(document);
+    depths.push(1);
     while (!todo.isEmpty()) {
       Object value = todo.pop();
+      int depth = depths.pop();
+      if ((value instanceof JsonObject || value instanceof JsonArray) && depth > MAX_DEPTH) {
+        throw ProblemException.badRequest("the request body is nested deeper than " + MAX_DEPTH + " levels");
+      }
       if (value instanceof JsonObject object) {
         for (Map.Entry<String, Object> entry : object) {
           checkText(entry.getKey());
           if (entry.getValue() != null) {
             todo.push(entry.getValue());
+            depths.push(depth + 1);
           }
         }
       } else if (value instanceof JsonArray array) {
+        if (array.size() > MAX_ARRAY) {
+          throw ProblemException.badRequest("the request body has an array of more than " + MAX_ARRAY + " elements");
+        }
         array.forEach(item -> {
           if (item != null) {
             todo.push(item);
+            depths.push(depth + 1);
           }
         });
       } else if (value instanceof String text) {

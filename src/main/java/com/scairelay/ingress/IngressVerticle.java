@@ -44,7 +44,8 @@ public final class IngressVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     router.route().handler(RequestIds::assign);
-    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxBodyBytes());
+    router.route().handler(new EdgeChecks());
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()).setMergeFormAttributes(false);
     router.route().handler(ctx -> {
       if (BODY_METHODS.contains(ctx.request().method())) {
         body.handle(ctx);
