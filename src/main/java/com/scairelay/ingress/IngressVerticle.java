@@ -58,8 +58,16 @@ public final class IngressVerticle extends VerticleBase {
     router.route().failureHandler(problems);
     router.errorHandler(404, problems);
     router.errorHandler(405, problems);
-    return vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort()))
-        .requestHandler(router)
+    Deadlines deadlines = new Deadlines(vertx, config.headerTimeout(), config.bodyTimeout());
+    return vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
+            .setIdleTimeout((int) config.idleTimeout().toSeconds())
+            // No h2c: its protocol detection holds a new connection, unseen, until the first bytes arrive.
+            .setHttp2ClearTextEnabled(false))
+        .connectionHandler(deadlines::opened)
+        .requestHandler(request -> {
+          deadlines.requestStarted(request);
+          router.handle(request);
+        })
         .listen()
         .onSuccess(s -> server = s);
   }

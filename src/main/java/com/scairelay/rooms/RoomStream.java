@@ -1,6 +1,7 @@
 package com.scairelay.rooms;
 
 import com.scairelay.eventlog.EventLog;
+import com.scairelay.http.ProblemException;
 import io.vertx.core.Handler;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
@@ -25,6 +26,9 @@ final class RoomStream implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    if (!"websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"))) {
+      throw ProblemException.badRequest("this is a WebSocket endpoint: connect with 'Upgrade: websocket'");
+    }
     // The room is looked up before the upgrade: hold the request so the handshake can still take it.
     ctx.request().pause();
     RoomRoutes.existing(rooms, ctx.pathParam("id"))
@@ -35,18 +39,23 @@ final class RoomStream implements Handler<RoutingContext> {
         .onFailure(ctx::fail);
   }
 
+  @SuppressWarnings("unchecked")
   private void stream(RoutingContext ctx, String roomId, ServerWebSocket ws) {
-    MessageConsumer<String> consumer = ctx.vertx().eventBus().consumer(EventLog.roomAddress(roomId), message -> {
+    MessageConsumer<String>[] consumer = new MessageConsumer[1];
+    consumer[0] = ctx.vertx().eventBus().consumer(EventLog.roomAddress(roomId), message -> {
       if (ws.isClosed()) {
         return;
       }
       if (ws.writeQueueFull()) {
+        // Stop feeding it at once (one log line, not one per event); a client that does not read the
+        // close frame either is dropped by the WebSocket closing timeout and http.idle_timeout_seconds.
+        consumer[0].unregister();
         log.info("closing a slow stream client of room {}", roomId);
         ws.close((short) 1013, "too slow: reconnect and catch up with GET /v1/rooms/" + roomId + "/events?after=");
         return;
       }
       ws.writeTextMessage(message.body());
     });
-    ws.closeHandler(v -> consumer.unregister());
+    ws.closeHandler(v -> consumer[0].unregister());
   }
 }

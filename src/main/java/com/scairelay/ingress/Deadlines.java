@@ -1,0 +1,67 @@
+package com.scairelay.ingress;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Closes connections that hold the node without asking anything of it: one that has not sent a whole
+ * request head within {@code http.header_timeout_ms} of opening (or of its previous answer), and one
+ * whose request body is not complete within {@code http.body_timeout_ms}. Idle connections are the
+ * HTTP server's {@code http.idle_timeout_seconds}; trickling a byte at a time defeats that one, not
+ * these. Used from the one event loop of its HTTP verticle.
+ */
+final class Deadlines {
+  private final Vertx vertx;
+  private final long headerMs;
+  private final long bodyMs;
+  private final Map<HttpConnection, Long> waitingForHead = new HashMap<>();
+
+  Deadlines(Vertx vertx, Duration header, Duration body) {
+    this.vertx = vertx;
+    this.headerMs = header.toMillis();
+    this.bodyMs = body.toMillis();
+  }
+
+  void opened(HttpConnection connection) {
+    awaitHead(connection);
+    connection.closeHandler(v -> cancel(connection));
+  }
+
+  /** A request head arrived: the connection now has {@code body_timeout_ms} to send its body. */
+  void requestStarted(HttpServerRequest request) {
+    HttpConnection connection = request.connection();
+    cancel(connection);
+    if (!request.isEnded()) {
+      vertx.setTimer(bodyMs, id -> {
+        if (!request.isEnded()) {
+          connection.close();
+        }
+      });
+    }
+    boolean upgrade = "websocket".equalsIgnoreCase(request.getHeader("Upgrade"));
+    if (!upgrade) {
+      // A timer armed after the connection closed only closes it again, once.
+      request.response().endHandler(v -> awaitHead(connection));
+    }
+  }
+
+  private void awaitHead(HttpConnection connection) {
+    cancel(connection);
+    waitingForHead.put(connection, vertx.setTimer(headerMs, id -> {
+      waitingForHead.remove(connection);
+      connection.close();
+    }));
+  }
+
+  private void cancel(HttpConnection connection) {
+    Long timer = waitingForHead.remove(connection);
+    if (timer != null) {
+      vertx.cancelTimer(timer);
+    }
+  }
+}
