@@ -9,6 +9,7 @@ import com.scairelay.auth.ApiKeyStore;
 import com.scairelay.auth.ApplicationRoutes;
 import com.scairelay.auth.ApplicationStore;
 import com.scairelay.auth.TokenRoutes;
+import com.scairelay.auth.TokenRevocation;
 import com.scairelay.auth.TokenService;
 import com.scairelay.bridges.BridgeCounters;
 import com.scairelay.bridges.BridgeRegistry;
@@ -81,6 +82,7 @@ public final class RelayNode {
   private final TokenService tokens;
   private final ApplicationStore applications;
   private final ApiKeyStore apiKeys;
+  private final TokenRevocation revocation;
   private final AccessGuard guard;
   private final TargetKinds kinds;
   private final TargetQueues targetQueues;
@@ -111,7 +113,8 @@ public final class RelayNode {
     tokens = new TokenService(vertx, pool, secrets, clock, config.maxTokenLifetime());
     applications = new ApplicationStore(pool, audit);
     apiKeys = new ApiKeyStore(pool, audit);
-    guard = new AccessGuard(setup.adminToken(), tokens, apiKeys);
+    revocation = new TokenRevocation(vertx, applications, clock, config.revocationCheck());
+    guard = new AccessGuard(setup.adminToken(), tokens, apiKeys, revocation);
     kinds = new TargetKinds()
         .register(BridgeTargets.kind(bridgeRegistry, audit, config.delivery()))
         .register(WebhookTargets.kind(webhooks, audit));
@@ -156,8 +159,8 @@ public final class RelayNode {
         new DeliveryRoutes(guard, kinds, pool),
         new WebhookRoutes(guard, webhooks, audit, outboundGuard, outbox, config, clock),
         new EventRoutes(guard, audit),
-        new ApplicationRoutes(guard, applications, apiKeys, audit, config, clock),
-        new TokenRoutes(guard, tokens, applications, audit, failureAudits, clock));
+        new ApplicationRoutes(guard, applications, apiKeys, revocation, audit, config, clock),
+        new TokenRoutes(guard, tokens, applications, revocation, audit, failureAudits, clock));
   }
 
   private EventLog eventLog(Vertx vertx) {

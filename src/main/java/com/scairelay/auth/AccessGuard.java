@@ -18,7 +18,8 @@ import java.util.Set;
 /**
  * Checks the bearer token of every API call and the scope its route needs. A token is one of: the
  * bootstrap admin token from configuration (every scope), a personal API key ({@code sak_…}), or an
- * access token this relay issued (a JWT, verified locally with the signing keys).
+ * access token this relay issued (a JWT, verified locally with the signing keys, then held against
+ * what its application may still do: {@link TokenRevocation}).
  */
 public final class AccessGuard implements Guard {
   public static final String API_KEY_PREFIX = "sak_";
@@ -27,11 +28,13 @@ public final class AccessGuard implements Guard {
   private final byte[] adminToken;
   private final TokenService tokens;
   private final ApiKeyStore apiKeys;
+  private final TokenRevocation revocation;
 
-  public AccessGuard(String adminToken, TokenService tokens, ApiKeyStore apiKeys) {
+  public AccessGuard(String adminToken, TokenService tokens, ApiKeyStore apiKeys, TokenRevocation revocation) {
     this.adminToken = adminToken.getBytes(StandardCharsets.UTF_8);
     this.tokens = tokens;
     this.apiKeys = apiKeys;
+    this.revocation = revocation;
   }
 
   /** A route handler that lets the request on only with a valid token carrying {@code scope}. */
@@ -74,9 +77,9 @@ public final class AccessGuard implements Guard {
     if (token.startsWith(API_KEY_PREFIX)) {
       return apiKeys.find(token).map(found -> found.orElseThrow(() -> ProblemException.unauthorized("the API key is not valid or was revoked")));
     }
-    return tokens.verify(token)
-        .map(AccessGuard::fromClaims)
-        .recover(err -> Future.failedFuture(ProblemException.unauthorized("the bearer token is not valid (expired, tampered or not issued here)")));
+    return tokens.verify(token).transform(verified -> verified.succeeded()
+        ? revocation.admit(fromClaims(verified.result()), verified.result().getString("client_id"))
+        : Future.failedFuture(ProblemException.unauthorized("the bearer token is not valid (expired, tampered or not issued here)")));
   }
 
   static Principal fromClaims(JsonObject claims) {

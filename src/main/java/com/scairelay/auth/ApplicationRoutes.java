@@ -25,8 +25,8 @@ import java.util.List;
 import static com.scairelay.http.Responses.json;
 
 /** Applications (OAuth 2 clients) and personal API keys: {@code admin:read} to look, {@code admin:write} to change. */
-public record ApplicationRoutes(Guard guard, ApplicationStore applications, ApiKeyStore apiKeys, AuditLog audit,
-                                RelayConfig config, Clock clock) implements Routes {
+public record ApplicationRoutes(Guard guard, ApplicationStore applications, ApiKeyStore apiKeys, TokenRevocation revocation,
+                                AuditLog audit, RelayConfig config, Clock clock) implements Routes {
   static final int DEFAULT_LIFETIME = 3600;
 
 
@@ -85,6 +85,7 @@ public record ApplicationRoutes(Guard guard, ApplicationStore applications, ApiK
     AuditEvent event = adminEvent(ctx, "application.updated", id, new JsonObject().put("fields", new JsonArray(body.fieldNames().stream().sorted().toList())));
     applications.update(id, scopes, lifetime, description, event.timestamp(), event)
         .compose(changed -> changedOr404(id, changed))
+        .onSuccess(v -> revocation.changed(id))
         .compose(v -> found(id))
         .onSuccess(a -> json(ctx, 200, a.toJson()))
         .onFailure(ctx::fail);
@@ -95,11 +96,15 @@ public record ApplicationRoutes(Guard guard, ApplicationStore applications, ApiK
     AuditEvent event = adminEvent(ctx, "application.deleted", id, new JsonObject());
     applications.delete(id, event.timestamp(), event)
         .compose(changed -> changedOr404(id, changed))
+        .onSuccess(v -> revocation.changed(id))
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
 
-  /** A new secret, shown once; the old one keeps working for {@code auth.client_secret_grace_seconds} (24 h). */
+  /**
+   * A new secret, shown once; the old one keeps working for {@code auth.client_secret_grace_seconds} (24 h).
+   * Tokens already issued keep working: a rotation replaces a credential, it takes nothing away.
+   */
   private void rotate(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     String secret = newSecret("cs_");

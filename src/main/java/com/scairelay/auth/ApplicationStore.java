@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 import static com.scairelay.store.Times.utc;
 
@@ -35,6 +36,7 @@ public record ApplicationStore(Pool pool, AuditLog audit) {
       WHERE client_id = $1 AND deleted_at IS NULL""";
   private static final String ROTATE = RotatingSecret.rotateSql("applications", "client_id", "secret_hash");
   private static final String DELETE = "UPDATE applications SET deleted_at = $2, updated_at = $2 WHERE client_id = $1 AND deleted_at IS NULL";
+  private static final String STANDING = "SELECT scopes, deleted_at IS NOT NULL AS deleted FROM applications WHERE client_id = $1";
 
   Future<Void> insert(Application app, String secret, AuditEvent event) {
     Tuple row = Tuple.tuple(List.of(app.clientId(), app.name(), app.description(), app.redirectUris().toArray(String[]::new),
@@ -59,6 +61,18 @@ public record ApplicationStore(Pool pool, AuditLog audit) {
       RotatingSecret<byte[]> hashes = new RotatingSecret<>(row.getBuffer("secret_hash").getBytes(),
           previous == null ? null : previous.getBytes(), app.previousSecretExpiresAt());
       return hashes.valid(now).stream().anyMatch(hash -> Hashes.matches(secret, hash)) ? Optional.of(app) : Optional.empty();
+    });
+  }
+
+  /** What tokens issued to {@code clientId} may still do: deleted rows are kept, so a deleted application is told from an unknown one. */
+  Future<TokenRevocation.Standing> standing(String clientId) {
+    return pool.preparedQuery(STANDING).execute(Tuple.of(clientId)).map(rows -> {
+      if (rows.size() == 0) {
+        return TokenRevocation.Standing.UNKNOWN;
+      }
+      Row row = rows.iterator().next();
+      boolean deleted = row.getBoolean("deleted");
+      return new TokenRevocation.Standing(true, deleted, deleted ? Set.of() : Set.copyOf(Arrays.asList(row.getArrayOfStrings("scopes"))));
     });
   }
 

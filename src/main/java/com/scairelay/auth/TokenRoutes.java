@@ -6,6 +6,7 @@ import com.scairelay.audit.FailureAuditLimiter;
 import com.scairelay.audit.AuditLog;
 import com.scairelay.http.Guard;
 import com.scairelay.http.Scopes;
+import com.scairelay.http.ProblemException;
 import com.scairelay.audit.Category;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -30,8 +31,8 @@ import static com.scairelay.http.Responses.json;
  * {@code POST /oauth/token} (RFC 6749 client credentials and RFC 8693 token exchange, errors in the
  * RFC 6749 format), {@code GET /.well-known/jwks.json}, and {@code POST /v1/admin/signing-keys/rotate}.
  */
-public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore applications, AuditLog audit,
-                          FailureAuditLimiter failureAudits, Clock clock) implements Routes {
+public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore applications, TokenRevocation revocation,
+                          AuditLog audit, FailureAuditLimiter failureAudits, Clock clock) implements Routes {
   static final String TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
   static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
 
@@ -152,13 +153,16 @@ public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore app
     }
     return tokens.verify(subjectToken)
         .recover(err -> Future.failedFuture(new OAuthError(400, "invalid_grant", "the subject_token is not a valid token of this relay")))
+        .compose(claims -> revocation.admit(AccessGuard.fromClaims(claims), claims.getString("client_id")))
+        .recover(err -> Future.failedFuture(err instanceof ProblemException problem && problem.status() == 401
+            ? new OAuthError(400, "invalid_grant", "the subject_token is no longer valid: " + problem.detail()) : err))
         .compose(subject -> {
-          Set<String> allowed = new LinkedHashSet<>(AccessGuard.fromClaims(subject).scopes());
+          Set<String> allowed = new LinkedHashSet<>(subject.scopes());
           allowed.retainAll(app.scopes());
           Set<String> scopes = requested(form.get("scope"), allowed);
-          JsonObject claims = new JsonObject().put("sub", subject.getString("sub")).put("client_id", app.clientId())
+          JsonObject claims = new JsonObject().put("sub", subject.userId()).put("client_id", app.clientId())
               .put("scope", String.join(" ", scopes)).put("act", new JsonObject().put("sub", app.clientId()));
-          return issued(app, claims, scopes, TOKEN_EXCHANGE, subject.getString("sub"));
+          return issued(app, claims, scopes, TOKEN_EXCHANGE, subject.userId());
         });
   }
 

@@ -45,6 +45,7 @@ public record RelayConfig(
     Duration webhookSecretGrace,
     Duration clientSecretGrace,
     Duration maxTokenLifetime,
+    Duration revocationCheck,
     Delivery delivery,
     Outbound outbound) {
 
@@ -116,6 +117,7 @@ public record RelayConfig(
         Duration.ofSeconds(s.integer("webhooks.secret_grace_seconds", 0, 30 * 86_400)),
         Duration.ofSeconds(s.integer("auth.client_secret_grace_seconds", 0, 30 * 86_400)),
         Duration.ofSeconds(s.integer("auth.max_token_lifetime_seconds", 60, 7 * 86_400)),
+        Duration.ofSeconds(s.integer("auth.revocation_check_seconds", 1, 3_600)),
         new Delivery(
             Duration.ofSeconds(s.integer("deliveries.lease_seconds", 1, 3_600)),
             Duration.ofMillis(s.integer("deliveries.sweep_interval_ms", 10, 600_000)),

@@ -23,6 +23,7 @@ class RelayConfigTest {
     assertThat(config.signatureTolerance()).isEqualTo(Duration.ofSeconds(300));
     assertThat(config.dedupeWindow()).isEqualTo(Duration.ofMinutes(10));
     assertThat(config.secretGrace()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(config.revocationCheck()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.adminToken()).isEmpty();
     assertThat(config.pgUrl()).isEmpty();
     assertThat(config.masterKey()).isEmpty();
@@ -66,6 +67,8 @@ class RelayConfigTest {
         .hasMessageContaining("admin.token").hasMessageContaining("16").hasMessageNotContaining("short'");
     assertThatThrownBy(() -> RelayConfig.load(Map.of("RELAY_SECRETS_MASTER_KEY", "not base64!")))
         .hasMessageContaining("secrets.master_key").hasMessageContaining("RELAY_SECRETS_MASTER_KEY");
+    assertThatThrownBy(() -> RelayConfig.load(Map.of("RELAY_AUTH_REVOCATION_CHECK_SECONDS", "0")))
+        .hasMessageContaining("auth.revocation_check_seconds").hasMessageContaining("1 to 3600");
     assertThatThrownBy(() -> RelayConfig.load(Map.of("RELAY_CONFIG", "/nonexistent/relay.json")))
         .hasMessageContaining("/nonexistent/relay.json");
   }
