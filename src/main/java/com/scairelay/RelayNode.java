@@ -48,6 +48,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -97,8 +99,8 @@ public final class RelayNode {
     this.vertx = vertx;
     this.config = setup.config();
     this.clock = setup.clock();
-    this.pool = pool(vertx, setup.pg(), config.pgPoolSize(), true);
-    this.leases = pool(vertx, setup.pg(), LEASE_POOL_SIZE, false);
+    this.pool = pool(vertx, setup.pg(), config.pgPoolSize(), config.pgTimeout(), true);
+    this.leases = pool(vertx, setup.pg(), LEASE_POOL_SIZE, config.pgTimeout(), false);
     SecretBox secrets = new SecretBox(setup.masterKey());
     outboundGuard = new OutboundGuard(config.outbound().allowLoopback(), config.outbound().allowPrivateNetworks());
     connectors = Connectors.builtIn(outboundGuard);
@@ -126,22 +128,25 @@ public final class RelayNode {
    * than the generic one: planning the event log's batch statements would cost more than running them.
    * A pool that is not {@code durable} commits without waiting for the disk (the outbox's leases).
    */
-  private static Pool pool(Vertx vertx, PgConnectOptions pg, int size, boolean durable) {
+  private static Pool pool(Vertx vertx, PgConnectOptions pg, int size, Duration timeout, boolean durable) {
     PgConnectOptions options = new PgConnectOptions(pg).setPipeliningLimit(64).setCachePreparedStatements(true)
         .setPreparedStatementCacheSqlLimit(65_536);
     if (!durable) {
       options.addProperty("synchronous_commit", "off");
     }
-    return PgBuilder.pool().with(new PoolOptions().setMaxSize(size)).connectingTo(options).using(vertx).build();
+    // Waiting for a connection (a new one included) is bounded: an unreachable PostgreSQL is a 503, not a hang.
+    PoolOptions pooling = new PoolOptions().setMaxSize(size)
+        .setConnectionTimeout((int) timeout.toMillis()).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
+    return PgBuilder.pool().with(pooling).connectingTo(options).using(vertx).build();
   }
 
   public static Future<RelayNode> start(Vertx vertx, NodeSetup setup) {
     RelayNode node = new RelayNode(vertx, setup);
     return node.tokens.load()
         .recover(err -> {
-          log.warn("signing keys could not be loaded ({}); tokens are refused until they are, retrying every 5 s", err.getMessage());
+          log.warn("signing keys could not be loaded ({}); tokens are refused until they are, retrying every second", err.getMessage());
           long[] retry = new long[1];
-          retry[0] = vertx.setPeriodic(5_000, id -> node.tokens.load().onSuccess(v -> vertx.cancelTimer(retry[0])));
+          retry[0] = vertx.setPeriodic(1_000, id -> node.tokens.load().onSuccess(v -> vertx.cancelTimer(retry[0])));
           node.timers.add(retry[0]);
           return Future.succeededFuture();
         })

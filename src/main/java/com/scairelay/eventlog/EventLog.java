@@ -189,7 +189,7 @@ public final class EventLog {
       batch.get(0).promise.tryFail(new Unstorable("the event cannot be stored exactly as sent: " + err.getMessage()));
       return;
     }
-    log.error("a batch of {} events could not be stored; every request in it is answered 503", batch.size(), err);
+    log.error("a batch of {} events could not be stored; every request in it is answered 503: {}", batch.size(), err.toString());
     StoreUnavailable problem = new StoreUnavailable("the event could not be stored; nothing was kept, try again", 1);
     batch.forEach(item -> item.promise.tryFail(problem));
   }

@@ -22,6 +22,7 @@ public final class JsonBody {
     if (body == null || body.length() == 0) {
       throw ProblemException.badRequest("the request body is empty; a JSON object is required");
     }
+    requireUtf8(body);
     Object value;
     try {
       value = body.toJsonValue();
@@ -33,6 +34,21 @@ public final class JsonBody {
     }
     requireStorable(object);
     return object;
+  }
+
+  /**
+   * A body that is not strictly UTF-8 (an overlong form, a byte that starts nothing, a truncated
+   * sequence) could come back other than it was signed; JSON must be UTF-8 (RFC 8259).
+   */
+  private static void requireUtf8(Buffer body) {
+    try {
+      java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(body.getBytes()));
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw ProblemException.badRequest("the request body is not valid UTF-8");
+    }
   }
 
   /** Where the parser stopped, without its internals: " (line 1, column 13)" or nothing. */

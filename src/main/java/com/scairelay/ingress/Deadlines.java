@@ -43,10 +43,13 @@ final class Deadlines {
         }
       });
     }
-    boolean upgrade = "websocket".equalsIgnoreCase(request.getHeader("Upgrade"));
-    if (!upgrade) {
+  }
+
+  /** The request was answered: the connection has {@code header_timeout_ms} to send the next one (not a WebSocket). */
+  void answered(HttpServerRequest request) {
+    if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
       // A timer armed after the connection closed only closes it again, once.
-      request.response().endHandler(v -> awaitHead(connection));
+      awaitHead(request.connection());
     }
   }
 

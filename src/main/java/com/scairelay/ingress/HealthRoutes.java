@@ -8,6 +8,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** {@code /health/live} (the process answers) and {@code /health/ready} (and PostgreSQL answers within 2 s). */
@@ -29,6 +30,6 @@ public final class HealthRoutes implements Routes {
         .timeout(2, TimeUnit.SECONDS)
         .onSuccess(rows -> Responses.json(ctx, 200, new JsonObject().put("status", "UP").put("postgres", "UP")))
         .onFailure(err -> ctx.fail(new ProblemException(503, "Service Unavailable",
-            "PostgreSQL does not answer: " + err.getMessage())));
+            "PostgreSQL does not answer", Map.of("Retry-After", "1"))));
   }
 }

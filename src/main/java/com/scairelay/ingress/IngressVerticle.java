@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.TimeoutHandler;
 
 import java.util.List;
 import java.util.Set;
@@ -43,8 +44,15 @@ public final class IngressVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    Deadlines deadlines = new Deadlines(vertx, config.headerTimeout(), config.bodyTimeout());
+    router.route().handler(ctx -> {
+      ctx.addEndHandler(v -> deadlines.answered(ctx.request()));
+      ctx.next();
+    });
     router.route().handler(RequestIds::assign);
     router.route().handler(new EdgeChecks());
+    // Every request but a room's stream (a WebSocket lives on) gets an answer in bounded time.
+    router.routeWithRegex("^(?!/v1/rooms/[^/]+/stream$).*").handler(TimeoutHandler.create(config.requestTimeout().toMillis(), 503));
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()).setMergeFormAttributes(false);
     router.route().handler(ctx -> {
       if (BODY_METHODS.contains(ctx.request().method())) {
@@ -58,7 +66,6 @@ public final class IngressVerticle extends VerticleBase {
     router.route().failureHandler(problems);
     router.errorHandler(404, problems);
     router.errorHandler(405, problems);
-    Deadlines deadlines = new Deadlines(vertx, config.headerTimeout(), config.bodyTimeout());
     return vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
             .setIdleTimeout((int) config.idleTimeout().toSeconds())
             // No h2c: its protocol detection holds a new connection, unseen, until the first bytes arrive.

@@ -105,6 +105,29 @@ class HostileInputTest {
   }
 
   @Test
+  void whatCouldNotBeStoredExactlyAsSignedIsRefused() throws Exception {
+    String roomId = node.createRoom("exact").getString("room_id");
+    JsonObject bridge = node.createBridge(roomId, "inbound");
+    String json = TestNode.message("x-1", "U1", "SLASH").encode();
+    byte[] utf8 = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int at = json.indexOf("SLASH");
+    byte[] overlong = new byte[utf8.length - "SLASH".length() + 2];
+    System.arraycopy(utf8, 0, overlong, 0, at);
+    overlong[at] = (byte) 0xC0;     // an overlong "/"
+    overlong[at + 1] = (byte) 0xAF;
+    System.arraycopy(utf8, at + 5, overlong, at + 2, utf8.length - at - 5);
+    Buffer body = Buffer.buffer(overlong);
+    assertProblem(node.postInboundRaw(bridge.getString("bridge_id"), body,
+        SignatureScheme.header(bridge.getString("shared_secret"), node.clock.instant().getEpochSecond(), body)).await(5, TimeUnit.SECONDS),
+        400, "not valid UTF-8");
+    Buffer huge = Buffer.buffer(json.replace("\"SLASH\"", "1e400"));
+    assertProblem(node.postInboundRaw(bridge.getString("bridge_id"), huge,
+        SignatureScheme.header(bridge.getString("shared_secret"), node.clock.instant().getEpochSecond(), huge)).await(5, TimeUnit.SECONDS),
+        400, "too large");
+    assertThat(node.queryValue("SELECT count(*) FROM events WHERE room_id = $1", roomId)).isEqualTo(0L);
+  }
+
+  @Test
   void parserInternalsStayOutOfTheDetail() throws Exception {
     HttpResponse<Buffer> response = raw(HttpMethod.POST, "/v1/rooms", "application/json", "{\"name\": tru", true);
     assertProblem(response, 400, "not valid JSON");
