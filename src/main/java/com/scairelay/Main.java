@@ -5,6 +5,7 @@ import com.scairelay.config.RelayConfig;
 import com.scairelay.store.EmbeddedDatabase;
 import com.scairelay.store.Ids;
 import com.scairelay.store.Migrations;
+import com.scairelay.store.SecretFile;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import org.slf4j.Logger;
@@ -33,6 +34,11 @@ import java.util.function.Supplier;
  */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
+  /**
+   * The password of the embedded PostgreSQL's {@code postgres} role, in the data directory: one line,
+   * mode 600. Tools on the same account (psql, the benchmarks) read it, e.g. {@code PGPASSWORD=$(cat data/pg.password)}.
+   */
+  private static final String PG_PASSWORD_FILE = "pg.password";
 
   /** Held open for the life of the process: closing it would release the data directory lock. */
   @SuppressWarnings("unused")
@@ -66,7 +72,7 @@ public final class Main {
     String adminToken;
     byte[] masterKey;
     if (dev) {
-      Files.createDirectories(dataDir);
+      createPrivateDirectory(dataDir);
       holdDataDirectory(dataDir);
       adminToken = config.adminToken().orElseGet(() -> readOrCreate(dataDir.resolve("admin.token"),
           () -> "dev_" + HexFormat.of().formatHex(Ids.randomBytes(24))));
@@ -76,7 +82,7 @@ public final class Main {
         pg = PgConnectOptions.fromUri(config.pgUrl().get());
       } else {
         System.out.println("Starting the private PostgreSQL in " + dataDir.resolve("pg") + " ...");
-        embedded = EmbeddedDatabase.start(dataDir.resolve("pg"), config.pgEmbeddedPort(), true);
+        embedded = EmbeddedDatabase.start(dataDir.resolve("pg"), dataDir.resolve(PG_PASSWORD_FILE), config.pgEmbeddedPort(), true);
         pg = embedded.connectOptions(EmbeddedDatabase.DATABASE);
       }
     } else {
@@ -96,8 +102,55 @@ public final class Main {
     String url = "http://" + config.httpHost() + ":" + node.port();
     System.out.println("ScaiRelay " + (dev ? "dev" : "run") + " node listening on " + url);
     if (dev) {
-      System.out.println("Admin token: " + adminToken);
-      System.out.println("Try: curl -H 'Authorization: Bearer " + adminToken + "' " + url + "/v1/admin/bridges");
+      announceAdminToken(adminToken, config.adminToken().isPresent() ? null : dataDir.resolve("admin.token"), url);
+    }
+  }
+
+  /**
+   * The admin token on a terminal; where to read it when the output goes elsewhere (a log file, which
+   * others may read or which may be kept): "Admin token: in /…/admin.token (mode 600)".
+   */
+  private static void announceAdminToken(String token, Path file, String url) {
+    String bridges = url + "/v1/admin/bridges";
+    if (onTerminal()) {
+      System.out.println("Admin token: " + token);
+      System.out.println("Try: curl -H 'Authorization: Bearer " + token + "' " + bridges);
+    } else if (file != null) {
+      System.out.println("Admin token: in " + file + " (mode 600)");
+      System.out.println("Try: curl -H \"Authorization: Bearer $(cat '" + file + "')\" " + bridges);
+    } else {
+      System.out.println("Admin token: the configured admin.token (RELAY_ADMIN_TOKEN or the RELAY_CONFIG file)");
+      System.out.println("Try: curl -H 'Authorization: Bearer <admin token>' " + bridges);
+    }
+  }
+
+  /** Whether standard output is a terminal (from Java 22 on, System.console() is there also when it is not). */
+  private static boolean onTerminal() {
+    java.io.Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+    } catch (ReflectiveOperationException e) {
+      return true; // Java 17 to 21: a console is a terminal
+    }
+  }
+
+  /** A data directory made here is the user's alone (700); one that exists is left as it is. */
+  private static void createPrivateDirectory(Path dataDir) throws IOException {
+    if (Files.isDirectory(dataDir)) {
+      return;
+    }
+    if (dataDir.getParent() != null) {
+      Files.createDirectories(dataDir.getParent());
+    }
+    try {
+      Files.createDirectory(dataDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      if (!Files.isDirectory(dataDir)) {
+        throw e;
+      }
     }
   }
 
@@ -149,16 +202,10 @@ public final class Main {
         + key.toUpperCase().replace('.', '_') + "); see the configuration table in README.md"));
   }
 
-  /** A credential kept in the data directory (mode 600), made on first start. */
+  /** A credential kept in the data directory (mode 600 from its first byte), made on first start. */
   private static String readOrCreate(Path file, Supplier<String> create) {
     try {
-      if (Files.exists(file)) {
-        return Files.readString(file).trim();
-      }
-      String value = create.get();
-      Files.writeString(file, value + "\n");
-      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-      return value;
+      return SecretFile.readOrCreate(file, create);
     } catch (IOException e) {
       throw new ConfigException("cannot read or write " + file + " (data.dir, env RELAY_DATA_DIR): " + e.getMessage());
     }

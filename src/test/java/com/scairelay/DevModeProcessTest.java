@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,6 +22,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -53,6 +55,22 @@ class DevModeProcessTest {
     vertx.close().await();
   }
 
+  /** Every node process a test started, to stop those a failed test left running. */
+  static final List<NodeProcess> started = new CopyOnWriteArrayList<>();
+
+  @AfterEach
+  void stopLeftovers() throws InterruptedException {
+    for (NodeProcess node : started) {
+      if (node.process.isAlive()) {
+        node.process.destroy();
+        if (!node.process.waitFor(30, TimeUnit.SECONDS)) {
+          node.process.destroyForcibly();
+        }
+      }
+    }
+    started.clear();
+  }
+
   /** A node process; its output is kept to find the start-up lines. */
   static final class NodeProcess {
     final Process process;
@@ -65,6 +83,7 @@ class DevModeProcessTest {
       builder.environment().putAll(env);
       builder.redirectErrorStream(true);
       process = builder.start();
+      started.add(this);
       Thread reader = new Thread(() -> {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
           for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -93,6 +112,104 @@ class DevModeProcessTest {
     }
   }
 
+  /**
+   * The admin token a dev node announced. Its output here is a pipe, not a terminal, so the node prints only
+   * where the token is ("Admin token: in <file> (mode 600)"); the token is read from there.
+   */
+  static String adminToken(NodeProcess node) throws IOException {
+    String line = node.awaitLine("Admin token: ").substring("Admin token: ".length());
+    assertThat(line).as("where to read the token, not the token").startsWith("in ").endsWith(" (mode 600)");
+    return Files.readString(Path.of(line.substring("in ".length(), line.length() - " (mode 600)".length()))).trim();
+  }
+
+  @Test
+  void devNodeKeepsItsDatabaseAndCredentialsToItsUser(@TempDir Path dataDir) throws Exception {
+    int port = TestNode.freePort();
+    Map<String, String> env = Map.of("RELAY_DATA_DIR", dataDir.toString(), "RELAY_HTTP_PORT", Integer.toString(port));
+    NodeProcess node = new NodeProcess(env, "dev");
+    node.awaitLine("ScaiRelay dev node listening on");
+    String token = adminToken(node);
+    assertThat(node.awaitLine("Admin token: ")).isEqualTo("Admin token: in " + dataDir.resolve("admin.token") + " (mode 600)");
+    call(port, token, "GET", "/v1/admin/bridges", null, 200);
+
+    assertDatabaseAndFilesGuarded(dataDir);
+    assertThat(String.join("\n", node.lines)).as("the token is not in the node's output (a log file)").doesNotContain(token);
+
+    node.process.destroy();
+    node.exitCode();
+  }
+
+  @Test
+  void aDataDirectoryOfAnEarlierVersionIsSecuredOnItsNextStart(@TempDir Path dataDir) throws Exception {
+    // What an earlier version left: a cluster initialised with trust, credentials written 0644.
+    try (var legacy = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().setDataDirectory(dataDir.resolve("pg"))
+        .setCleanDataDirectory(false).setRegisterShutdownHook(false).start()) {
+      assertThat(activeHbaMethods(dataDir)).contains("trust");
+    }
+    String token = "dev_" + "ab".repeat(24);
+    Files.writeString(dataDir.resolve("admin.token"), token + "\n");
+    Files.writeString(dataDir.resolve("master.key"), Base64.getEncoder().encodeToString(new byte[32]) + "\n");
+    Files.setPosixFilePermissions(dataDir.resolve("admin.token"), PosixFilePermissions.fromString("rw-r--r--"));
+    Files.setPosixFilePermissions(dataDir.resolve("master.key"), PosixFilePermissions.fromString("rw-r--r--"));
+
+    int port = TestNode.freePort();
+    Map<String, String> env = Map.of("RELAY_DATA_DIR", dataDir.toString(), "RELAY_HTTP_PORT", Integer.toString(port));
+    NodeProcess first = new NodeProcess(env, "dev");
+    first.awaitLine("ScaiRelay dev node listening on");
+    assertThat(adminToken(first)).as("the earlier token is kept").isEqualTo(token);
+    call(port, token, "POST", "/v1/rooms", new JsonObject().put("name", "upgraded"), 201);
+    assertDatabaseAndFilesGuarded(dataDir);
+    assertThat(String.join("\n", first.lines)).as("the node says what it changed")
+        .contains("giving the postgres role a password and requiring it").contains("admin.token was mode rw-r--r--");
+    first.process.destroy();
+    first.exitCode();
+
+    // The next start logs in with the stored password.
+    NodeProcess second = new NodeProcess(env, "dev");
+    second.awaitLine("ScaiRelay dev node listening on");
+    assertThat(call(port, token, "GET", "/health/ready", null, 200).getString("postgres")).isEqualTo("UP");
+    assertDatabaseAndFilesGuarded(dataDir);
+    second.process.destroy();
+    second.exitCode();
+  }
+
+  /** No trust in pg_hba.conf, only the password in pg.password opens the database, credential files 0600. */
+  private static void assertDatabaseAndFilesGuarded(Path dataDir) throws Exception {
+    assertThat(activeHbaMethods(dataDir)).isNotEmpty().doesNotContain("trust");
+    for (String file : List.of("admin.token", "master.key", "pg.password")) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir.resolve(file)))).as(file).isEqualTo("rw-------");
+    }
+    int pgPort = Integer.parseInt(Files.readAllLines(dataDir.resolve("pg/postmaster.pid")).get(3).trim());
+    String password = Files.readString(dataDir.resolve("pg.password")).trim();
+    assertThat(password).hasSizeGreaterThanOrEqualTo(32).isNotEqualTo("postgres");
+    for (String wrong : new String[] {"postgres", "", null, password + "x"}) {
+      assertThat(connects(pgPort, wrong)).as("password '%s' is refused", wrong).isFalse();
+    }
+    assertThat(connects(pgPort, password)).as("the password of pg.password opens the database").isTrue();
+  }
+
+  private static List<String> activeHbaMethods(Path dataDir) throws IOException {
+    return Files.readAllLines(dataDir.resolve("pg/pg_hba.conf")).stream()
+        .map(l -> l.replaceAll("#.*", "").trim())
+        .filter(l -> !l.isEmpty())
+        .map(l -> l.split("\\s+"))
+        .map(f -> f[0].equals("local") ? f[3] : f[4])
+        .toList();
+  }
+
+  private static boolean connects(int port, String password) {
+    java.util.Properties props = new java.util.Properties();
+    props.setProperty("user", "postgres");
+    if (password != null) {
+      props.setProperty("password", password);
+    }
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/scairelay", props)) {
+      return c.isValid(5);
+    } catch (java.sql.SQLException e) {
+      return false;
+    }
+  }
+
   @Test
   void devNodeKeepsEverythingAcrossSigkillAndRestart(@TempDir Path dataDir) throws Exception {
     int port = TestNode.freePort();
@@ -100,7 +217,7 @@ class DevModeProcessTest {
 
     NodeProcess first = new NodeProcess(env, "dev");
     assertThat(first.awaitLine("ScaiRelay dev node listening on")).endsWith("http://127.0.0.1:" + port);
-    String token = first.awaitLine("Admin token: ").substring("Admin token: ".length());
+    String token = adminToken(first);
     JsonObject room = call(port, token, "POST", "/v1/rooms", new JsonObject().put("name", "persisted"), 201);
     JsonObject bridge = call(port, token, "POST", "/v1/admin/bridges", new JsonObject().put("transport", "custom")
         .put("direction", "inbound").put("room_id", room.getString("room_id")).put("name", "b"), 201);
@@ -121,7 +238,7 @@ class DevModeProcessTest {
 
     NodeProcess second = new NodeProcess(env, "dev");
     second.awaitLine("ScaiRelay dev node listening on");
-    assertThat(second.awaitLine("Admin token: ")).isEqualTo("Admin token: " + token);
+    assertThat(adminToken(second)).as("the same token after the restart").isEqualTo(token);
     JsonObject events = call(port, token, "GET", "/v1/rooms/" + room.getString("room_id") + "/events", null, 200);
     assertThat(events.getJsonArray("events")).hasSize(1);
     assertThat(events.getJsonArray("events").getJsonObject(0).getString("event_id"))
@@ -147,7 +264,7 @@ class DevModeProcessTest {
     sink.answer("/crash", r -> healthy.get() ? TestSink.Answer.status(200) : TestSink.Answer.status(503));
     try {
       NodeProcess first = new NodeProcess(env, "dev");
-      String token = first.awaitLine("Admin token: ").substring("Admin token: ".length());
+      String token = adminToken(first);
       String roomId = call(port, token, "POST", "/v1/rooms", new JsonObject().put("name", "crash"), 201).getString("room_id");
       JsonObject source = call(port, token, "POST", "/v1/admin/bridges", new JsonObject().put("transport", "custom")
           .put("direction", "inbound").put("room_id", roomId).put("name", "in"), 201);

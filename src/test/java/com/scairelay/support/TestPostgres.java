@@ -25,7 +25,7 @@ public final class TestPostgres {
     if (server == null) {
       try {
         Path dir = Files.createTempDirectory("scairelay-test-pg");
-        server = EmbeddedDatabase.start(dir, 0, false);
+        server = EmbeddedDatabase.start(dir.resolve("pg"), dir.resolve("pg.password"), 0, false);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
           try {
             server.close();

@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.HdrHistogram.Histogram;
 
+import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -227,7 +228,7 @@ public final class Bench {
       report.figure("ceilings", "PostgreSQL ceiling", Double.NaN, "", null, null, "skipped: not on the embedded PostgreSQL");
       return;
     }
-    pgCeiling = new PgCeiling(port, work).measure(List.of(1, 64, 256), Integer.parseInt(opts.getOrDefault("pg-seconds", "4")), 4);
+    pgCeiling = new PgCeiling(port, embeddedPgPassword(), work).measure(List.of(1, 64, 256), Integer.parseInt(opts.getOrDefault("pg-seconds", "4")), 4);
     pgCeiling.forEach((batch, rate) -> report.figure("ceilings", "PostgreSQL ceiling, " + batch + " per transaction", rate,
         "write sets/s", null, null, "dedupe + event + outbox row"));
   }
@@ -620,13 +621,13 @@ public final class Bench {
     section("starting the node: " + String.join(" ", command));
     node = new NodeProcess(command, env, work.resolve("node-" + stamp + ".log"));
     node.awaitLine("ScaiRelay dev node listening", 120);
-    nodeToken = node.awaitLine("Admin token: ", 10).substring("Admin token: ".length());
-    admin = new Admin(vertx, nodePort, nodeToken);
     dataDir = work.resolve("data-" + stamp);
+    nodeToken = adminToken(node.awaitLine("Admin token: ", 10));
+    admin = new Admin(vertx, nodePort, nodeToken);
     int pgPort = embeddedPgPort();
     if (pgPort > 0) {
       postmasterPid = Long.parseLong(Files.readAllLines(dataDir.resolve("pg/postmaster.pid")).get(0).trim());
-      pgStats = PgStats.embedded(pgPort, "scairelay");
+      pgStats = PgStats.embedded(pgPort, "scairelay", embeddedPgPassword());
     } else if (opts.containsKey("pg-url")) {
       pgStats = PgStats.url(opts.get("pg-url"));
     }
@@ -640,6 +641,27 @@ public final class Bench {
   }
 
   private Path dataDir;
+
+  /**
+   * The token of the node's "Admin token: ..." line. Its output goes to a file here, so the node prints where
+   * the token is ("Admin token: in /…/admin.token (mode 600)"), not the token; a node of an earlier version
+   * printed the token itself.
+   */
+  private static String adminToken(String line) throws IOException {
+    String rest = line.substring("Admin token: ".length());
+    String suffix = " (mode 600)";
+    if (rest.startsWith("in ") && rest.endsWith(suffix)) {
+      return Files.readString(Path.of(rest.substring("in ".length(), rest.length() - suffix.length()))).trim();
+    }
+    return rest;
+  }
+
+  /** The embedded PostgreSQL's password: one line in the data directory's pg.password (mode 600, written by the node). */
+  private String embeddedPgPassword() throws IOException {
+    Path file = dataDir.resolve("pg.password");
+    // A node of an earlier version let every local user in (trust) and wrote no file.
+    return Files.exists(file) ? Files.readString(file).trim() : "";
+  }
 
   private int embeddedPgPort() throws Exception {
     Path pid = dataDir.resolve("pg/postmaster.pid");

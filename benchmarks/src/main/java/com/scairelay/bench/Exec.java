@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs a command to its end, never longer than a limit (then it is killed), and answers its output. */
@@ -15,7 +16,14 @@ final class Exec {
   }
 
   static Output run(List<String> command, Duration limit) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    return run(command, Map.of(), limit);
+  }
+
+  /** The same, with {@code env} added to this process's environment (e.g. PGPASSWORD for psql). */
+  static Output run(List<String> command, Map<String, String> env, Duration limit) throws IOException, InterruptedException {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    Process p = builder.start();
     Thread killer = new Thread(() -> {
       try {
         if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -32,10 +32,13 @@ final class PgCeiling {
 
   private final int port;
   private final Path work;
+  /** PGPASSWORD for psql and pgbench: the embedded server's password (the node's {@code <data dir>/pg.password}). */
+  private final Map<String, String> env;
 
-  PgCeiling(int port, Path work) {
+  PgCeiling(int port, String password, Path work) {
     this.port = port;
     this.work = work;
+    this.env = Map.of("PGPASSWORD", password);
   }
 
   /** Write sets per second by batch size, each measured for {@code seconds}. */
@@ -71,8 +74,8 @@ final class PgCeiling {
         """.formatted(batch);
   }
 
-  private static String run(List<String> command) throws IOException, InterruptedException {
-    Exec.Output out = Exec.run(command, java.time.Duration.ofMinutes(10));
+  private String run(List<String> command) throws IOException, InterruptedException {
+    Exec.Output out = Exec.run(command, env, java.time.Duration.ofMinutes(10));
     if (out.exitCode() != 0 && !out.text().contains("already exists")) {
       throw new IOException(String.join(" ", command) + " failed:\n" + out.text());
     }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * pg_stat_statements of the node's database, through {@code psql}: {@link #reset} before a measured run,
@@ -28,10 +29,13 @@ final class PgStats {
       + " AND s.query NOT ILIKE '%pg_stat_statements%'";
 
   private final List<String> connection;
+  /** PGPASSWORD for psql: the embedded server's password (from the data directory's pg.password), else none. */
+  private final Map<String, String> env;
   private String unavailable;
 
-  private PgStats(List<String> connection, String unavailable) {
+  private PgStats(List<String> connection, Map<String, String> env, String unavailable) {
     this.connection = connection;
+    this.env = env;
     this.unavailable = unavailable;
     if (unavailable == null) {
       try {
@@ -43,18 +47,22 @@ final class PgStats {
     }
   }
 
-  /** The node's embedded PostgreSQL (dev mode): 127.0.0.1:{@code port}, user postgres. */
-  static PgStats embedded(int port, String database) {
-    return new PgStats(List.of("-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres", "-d", database), null);
+  /**
+   * The node's embedded PostgreSQL (dev mode): 127.0.0.1:{@code port}, user postgres, the password the node
+   * keeps in {@code <data dir>/pg.password}.
+   */
+  static PgStats embedded(int port, String database, String password) {
+    return new PgStats(List.of("-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres", "-d", database),
+        Map.of("PGPASSWORD", password), null);
   }
 
   /** The server of {@code --pg-url} (a postgresql:// URL psql understands). */
   static PgStats url(String url) {
-    return new PgStats(List.of("-d", url), null);
+    return new PgStats(List.of("-d", url), Map.of(), null);
   }
 
   static PgStats none(String reason) {
-    return new PgStats(List.of(), reason);
+    return new PgStats(List.of(), Map.of(), reason);
   }
 
   boolean available() {
@@ -98,7 +106,7 @@ final class PgStats {
     List<String> command = new ArrayList<>(List.of("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"));
     command.addAll(connection);
     command.addAll(List.of("-c", sql));
-    Exec.Output out = Exec.run(command, Duration.ofSeconds(60));
+    Exec.Output out = Exec.run(command, env, Duration.ofSeconds(60));
     if (out.exitCode() != 0) {
       throw new IOException(out.text().lines().filter(l -> !l.isBlank()).findFirst().orElse("psql exited with " + out.exitCode()).trim());
     }
