@@ -20,6 +20,7 @@ final class Deadlines {
   private final long headerMs;
   private final long bodyMs;
   private final Map<HttpConnection, Long> waitingForHead = new HashMap<>();
+  private final Map<HttpServerRequest, Long> waitingForBody = new HashMap<>();
 
   Deadlines(Vertx vertx, Duration header, Duration body) {
     this.vertx = vertx;
@@ -37,16 +38,26 @@ final class Deadlines {
     HttpConnection connection = request.connection();
     cancel(connection);
     if (!request.isEnded()) {
-      vertx.setTimer(bodyMs, id -> {
+      waitingForBody.put(request, vertx.setTimer(bodyMs, id -> {
+        waitingForBody.remove(request);
         if (!request.isEnded()) {
           connection.close();
         }
-      });
+      }));
+    }
+  }
+
+  /** The request's body has arrived (or it was answered before): its deadline is off. */
+  void bodyRead(HttpServerRequest request) {
+    Long timer = waitingForBody.remove(request);
+    if (timer != null) {
+      vertx.cancelTimer(timer);
     }
   }
 
   /** The request was answered: the connection has {@code header_timeout_ms} to send the next one (not a WebSocket). */
   void answered(HttpServerRequest request) {
+    bodyRead(request);
     if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
       // A timer armed after the connection closed only closes it again, once.
       awaitHead(request.connection());

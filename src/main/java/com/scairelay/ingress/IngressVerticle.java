@@ -61,6 +61,10 @@ public final class IngressVerticle extends VerticleBase {
         ctx.next();
       }
     });
+    router.route().handler(ctx -> {
+      deadlines.bodyRead(ctx.request());
+      ctx.next();
+    });
     routes.apply(eventLogs.apply(vertx)).forEach(r -> r.mount(router));
     ProblemHandler problems = new ProblemHandler();
     router.route().failureHandler(problems);
