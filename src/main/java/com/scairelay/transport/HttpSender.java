@@ -110,9 +110,25 @@ public final class HttpSender {
     }, false);
   }
 
-  private static String describe(Throwable err) {
-    String message = err.getMessage();
-    return err.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+  /**
+   * What went wrong, in words: the delivery log shows it to admins, so no Java class names
+   * ({@code AnnotatedConnectException: …}), only the kind of failure and the transport's message.
+   */
+  static String describe(Throwable err) {
+    String message = err.getMessage() == null || err.getMessage().isBlank() ? null : err.getMessage();
+    String kind;
+    if (err instanceof java.net.UnknownHostException) {
+      kind = "unknown host";
+    } else if (err instanceof java.net.ConnectException) {
+      kind = "could not connect";
+    } else if (err instanceof javax.net.ssl.SSLException) {
+      kind = "TLS failed";
+    } else if (err instanceof java.util.concurrent.TimeoutException) {
+      kind = "timeout";
+    } else {
+      return message == null ? "the request failed" : message;
+    }
+    return message == null ? kind : kind + ": " + message;
   }
 
   private static long elapsedMs(long startedNanos) {
