@@ -9,6 +9,7 @@ import com.scairelay.http.Scopes;
 import com.scairelay.http.ProblemException;
 import com.scairelay.audit.Category;
 import io.vertx.core.Future;
+import io.netty.handler.codec.DecoderException;
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -49,15 +50,35 @@ public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore app
   }
 
 
+  private static final String FORM_READ = "oauth.form_read";
+
   @Override
   public void mount(Router router) {
-    router.post("/oauth/token").handler(this::token);
+    router.post("/oauth/token").handler(this::token).failureHandler(this::unreadableForm);
     router.get("/.well-known/jwks.json").handler(ctx -> json(ctx, 200, tokens.jwks()));
     router.post("/v1/admin/signing-keys/rotate").handler(guard.require(Scopes.ADMIN_WRITE)).handler(ctx ->
         tokens.rotate().onSuccess(kid -> json(ctx, 200, new JsonObject().put("kid", kid))).onFailure(ctx::fail));
   }
 
+  /**
+   * Vert.x decodes a form body as it ends and fails the request, before {@link #token} runs, when a
+   * %-escape in it is malformed (Netty's {@code DecoderException} or an {@code IllegalArgumentException},
+   * depending on where the bad escape is): that is the client's error, 400 invalid_request the RFC 6749
+   * way, not a 500 with a stack trace in the log.
+   */
+  private void unreadableForm(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (ctx.get(FORM_READ) == null && (failure instanceof IllegalArgumentException || failure instanceof DecoderException)) {
+      ctx.response().putHeader("Cache-Control", "no-store");
+      json(ctx, 400, new JsonObject().put("error", "invalid_request")
+          .put("error_description", "the form body has a malformed %-escape; each must be % and two hex digits"));
+    } else {
+      ctx.next();
+    }
+  }
+
   private void token(RoutingContext ctx) {
+    ctx.put(FORM_READ, true);
     MultiMap form = ctx.request().formAttributes();
     String grant = form.get("grant_type");
     Instant now = clock.instant();

@@ -76,6 +76,16 @@ class HostileInputTest {
   }
 
   @Test
+  void aBadEscapeInATokenFormIsAnInvalidRequest() throws Exception {
+    for (String form : new String[] {"grant_type=client_credentials&client_id=%zz&client_secret=x", "grant_type=%", "a=%e"}) {
+      HttpResponse<Buffer> token = raw(HttpMethod.POST, "/oauth/token", "application/x-www-form-urlencoded", form, false);
+      assertThat(token.statusCode()).as(form + ": " + token.bodyAsString()).isEqualTo(400);
+      assertThat(token.bodyAsJsonObject().getString("error")).isEqualTo("invalid_request");
+      assertThat(token.bodyAsJsonObject().getString("error_description")).contains("%-escape").doesNotContain("Exception", "hex byte");
+    }
+  }
+
+  @Test
   void aBadEscapeInAQueryIsABadRequest() throws Exception {
     assertProblem(raw(HttpMethod.GET, "/v1/admin/audit?category=%zz", null, null, true), 400, "%-escape");
     assertProblem(raw(HttpMethod.GET, "/v1/admin/bridges?x=%E0%A4", null, null, true), 400, "%-escape");
