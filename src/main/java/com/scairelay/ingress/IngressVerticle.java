@@ -68,6 +68,9 @@ public final class IngressVerticle extends VerticleBase {
     routes.apply(eventLogs.apply(vertx)).forEach(r -> r.mount(router));
     ProblemHandler problems = new ProblemHandler();
     router.route().failureHandler(problems);
+    // A path parameter that cannot be decoded (a bad %-escape) throws while the router matches routes;
+    // the router answers that itself with a 400, and logs it at ERROR, unless it has a 400 handler.
+    router.errorHandler(400, problems);
     router.errorHandler(404, problems);
     router.errorHandler(405, problems);
     return vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())

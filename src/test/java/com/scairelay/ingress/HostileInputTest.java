@@ -86,6 +86,13 @@ class HostileInputTest {
   }
 
   @Test
+  void aBadEscapeInAPathParameterIsAProblemAndNoErrorInTheLog() throws Exception {
+    assertProblem(raw(HttpMethod.POST, "/v1/admin/webhooks/x%4Qy/resume", "application/json", "{}", true), 400, "%-escape");
+    assertProblem(raw(HttpMethod.GET, "/v1/rooms/%4/events", null, null, true), 400, "%-escape");
+    assertProblem(raw(HttpMethod.POST, "/v1/bridges/%G1/inbound", "application/json", "{}", false), 400, "%-escape");
+  }
+
+  @Test
   void aBadEscapeInAQueryIsABadRequest() throws Exception {
     assertProblem(raw(HttpMethod.GET, "/v1/admin/audit?category=%zz", null, null, true), 400, "%-escape");
     assertProblem(raw(HttpMethod.GET, "/v1/admin/bridges?x=%E0%A4", null, null, true), 400, "%-escape");
