@@ -20,7 +20,8 @@ final class Deadlines {
   private final long headerMs;
   private final long bodyMs;
   private final Map<HttpConnection, Long> waitingForHead = new HashMap<>();
-  private final Map<HttpServerRequest, Long> waitingForBody = new HashMap<>();
+  /** By connection, not request: routes see the request through vertx-web's wrapper, a different object. */
+  private final Map<HttpConnection, Long> waitingForBody = new HashMap<>();
 
   Deadlines(Vertx vertx, Duration header, Duration body) {
     this.vertx = vertx;
@@ -30,7 +31,13 @@ final class Deadlines {
 
   void opened(HttpConnection connection) {
     awaitHead(connection);
-    connection.closeHandler(v -> cancel(connection));
+    connection.closeHandler(v -> {
+      cancel(connection);
+      Long body = waitingForBody.remove(connection);
+      if (body != null) {
+        vertx.cancelTimer(body);
+      }
+    });
   }
 
   /** A request head arrived: the connection now has {@code body_timeout_ms} to send its body. */
@@ -38,8 +45,8 @@ final class Deadlines {
     HttpConnection connection = request.connection();
     cancel(connection);
     if (!request.isEnded()) {
-      waitingForBody.put(request, vertx.setTimer(bodyMs, id -> {
-        waitingForBody.remove(request);
+      waitingForBody.put(connection, vertx.setTimer(bodyMs, id -> {
+        waitingForBody.remove(connection);
         if (!request.isEnded()) {
           connection.close();
         }
@@ -49,7 +56,7 @@ final class Deadlines {
 
   /** The request's body has arrived (or it was answered before): its deadline is off. */
   void bodyRead(HttpServerRequest request) {
-    Long timer = waitingForBody.remove(request);
+    Long timer = waitingForBody.remove(request.connection());
     if (timer != null) {
       vertx.cancelTimer(timer);
     }
