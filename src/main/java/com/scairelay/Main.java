@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -96,8 +97,11 @@ public final class Main {
     // PostgreSQL keeps microseconds: a clock that ticks in microseconds answers what it stores.
     Vertx vertx = Vertx.vertx();
     RelayNode node = RelayNode.start(vertx, new NodeSetup(config, pg, adminToken, masterKey, Clock.tick(Clock.systemUTC(), Duration.ofNanos(1_000)))).await();
-    EmbeddedDatabase database = embedded;
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, node, database), "scairelay-shutdown"));
+    AtomicReference<EmbeddedDatabase> database = new AtomicReference<>(embedded);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, node, database.get()), "scairelay-shutdown"));
+    if (embedded != null) {
+      watch(vertx, database, dataDir);
+    }
 
     String url = "http://" + config.httpHost() + ":" + node.port();
     System.out.println("ScaiRelay " + (dev ? "dev" : "run") + " node listening on " + url);
@@ -173,6 +177,37 @@ public final class Main {
     Map<String, String> withDefaults = new HashMap<>(env);
     withDefaults.putIfAbsent("RELAY_OUTBOUND_ALLOW_LOOPBACK", "true");
     return withDefaults;
+  }
+
+  /**
+   * Dev mode keeps its embedded PostgreSQL alive: should the server die (killed, crashed), it is started
+   * again on the same directory and port, and the node's pools reconnect by themselves; meanwhile requests
+   * are answered 503. If it cannot be started again, the node says why on one line and exits with 1.
+   */
+  private static void watch(Vertx vertx, AtomicReference<EmbeddedDatabase> database, Path dataDir) {
+    vertx.setPeriodic(1_000, id -> {
+      if (database.get().isRunning()) {
+        return;
+      }
+      vertx.cancelTimer(id);
+      vertx.executeBlocking(() -> {
+        int port = database.get().port();
+        try {
+          database.get().close(); // releases the data directory's lock; the server itself is gone already
+        } catch (IOException | RuntimeException gone) {
+          log.debug("closing the dead embedded PostgreSQL: {}", gone.toString());
+        }
+        log.warn("the embedded PostgreSQL in {} stopped; starting it again on port {}", dataDir.resolve("pg"), port);
+        database.set(EmbeddedDatabase.start(dataDir.resolve("pg"), dataDir.resolve(PG_PASSWORD_FILE), port, true));
+        log.info("the embedded PostgreSQL is running again");
+        return null;
+      }).onSuccess(v -> watch(vertx, database, dataDir)).onFailure(err -> {
+        log.error("restarting the embedded PostgreSQL failed", err);
+        System.err.println("scairelay: the embedded PostgreSQL in " + dataDir.resolve("pg") + " stopped and could not be started again: "
+            + err);
+        System.exit(1);
+      });
+    });
   }
 
   private static void stop(Vertx vertx, RelayNode node, EmbeddedDatabase database) {

@@ -123,6 +123,36 @@ class DevModeProcessTest {
   }
 
   @Test
+  void aDevNodeStartsItsPostgresAgainWhenItDies(@TempDir Path dataDir) throws Exception {
+    int port = TestNode.freePort();
+    Map<String, String> env = Map.of("RELAY_DATA_DIR", dataDir.toString(), "RELAY_HTTP_PORT", Integer.toString(port));
+    NodeProcess node = new NodeProcess(env, "dev");
+    try {
+      node.awaitLine("ScaiRelay dev node listening on");
+      String token = adminToken(node);
+      call(port, token, "POST", "/v1/rooms", new JsonObject().put("name", "before"), 201);
+      long pid = Long.parseLong(Files.readAllLines(dataDir.resolve("pg/postmaster.pid")).get(0).trim());
+      ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow();
+      postmaster.destroyForcibly();
+      assertThat(postmaster.onExit().get(30, TimeUnit.SECONDS).isAlive()).isFalse();
+
+      await().atMost(60, TimeUnit.SECONDS).pollInterval(500, TimeUnit.MILLISECONDS).ignoreException(java.net.SocketException.class).until(() -> {
+        assertThat(node.process.isAlive()).as("the node lives on: %s", node.lines).isTrue();
+        var response = http.request(io.vertx.core.http.HttpMethod.POST, port, "127.0.0.1", "/v1/rooms")
+            .putHeader("Authorization", "Bearer " + token).sendJsonObject(new JsonObject().put("name", "after")).await();
+        assertThat(response.statusCode()).as("while PostgreSQL is away: 503, never 500").isIn(201, 503);
+        return response.statusCode() == 201;
+      });
+      assertThat(String.join("\n", node.lines)).contains("stopped; starting it again");
+      JsonObject rooms = call(port, token, "GET", "/health/ready", null, 200);
+      assertThat(rooms.getString("postgres")).isEqualTo("UP");
+    } finally {
+      node.process.destroy();
+      node.exitCode();
+    }
+  }
+
+  @Test
   void devNodeKeepsItsDatabaseAndCredentialsToItsUser(@TempDir Path dataDir) throws Exception {
     int port = TestNode.freePort();
     Map<String, String> env = Map.of("RELAY_DATA_DIR", dataDir.toString(), "RELAY_HTTP_PORT", Integer.toString(port));

@@ -45,10 +45,17 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   private final EmbeddedPostgres postgres;
   private final String password;
+  private final Optional<ProcessHandle> postmaster;
 
-  private EmbeddedDatabase(EmbeddedPostgres postgres, String password) {
+  private EmbeddedDatabase(EmbeddedPostgres postgres, String password, Optional<ProcessHandle> postmaster) {
     this.postgres = postgres;
     this.password = password;
+    this.postmaster = postmaster;
+  }
+
+  /** False once the server's postmaster process has gone (killed, crashed): dev mode then starts it again. */
+  public boolean isRunning() {
+    return postmaster.map(ProcessHandle::isAlive).orElse(true);
   }
 
   /**
@@ -96,7 +103,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
     if (port > 0) {
       builder.setPort(port);
     }
-    EmbeddedDatabase db = new EmbeddedDatabase(builder.start(), password);
+    EmbeddedPostgres started = builder.start();
+    EmbeddedDatabase db = new EmbeddedDatabase(started, password, runningPostmaster(directory));
     try {
       db.requirePassword(directory);
       db.createDatabase(DATABASE);
