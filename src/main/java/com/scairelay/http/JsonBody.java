@@ -63,12 +63,14 @@ public final class JsonBody {
   public static final int MAX_DEPTH = 64;
   /** Most elements one array may have. */
   public static final int MAX_ARRAY = 10_000;
+  /** Longest string (in UTF-16 units) one value or key may be. */
+  public static final int MAX_STRING = 65_536;
 
   /**
    * Refuses what PostgreSQL cannot keep exactly as sent, anywhere in the document: a NUL character
    * ({@code \u0000}), half of a surrogate pair (neither is valid text there), or a number too large for
    * a double (it would come back as a string); and what no message needs: nesting deeper than
-   * {@link #MAX_DEPTH} or an array of more than {@link #MAX_ARRAY} elements. One such field answers
+   * {@link #MAX_DEPTH}, an array of more than {@link #MAX_ARRAY} elements or a string longer than {@link #MAX_STRING}. One such field answers
    * 400 for its own request only.
    */
   public static void requireStorable(JsonObject document) {
@@ -109,6 +111,9 @@ public final class JsonBody {
   }
 
   private static void checkText(String text) {
+    if (text.length() > MAX_STRING) {
+      throw ProblemException.badRequest("the request body has a string longer than " + MAX_STRING + " characters");
+    }
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       if (c == 0) {

@@ -119,6 +119,10 @@ class HostileInputTest {
     tooWide.getJsonObject("content").put("items", wide);
     assertProblem(node.postInbound(bridge.getString("bridge_id"), bridge.getString("shared_secret"), tooWide).await(5, TimeUnit.SECONDS),
         400, "more than 10000 elements");
+
+    JsonObject tooLong = TestNode.message("long-1", "U1", "y".repeat(65_537));
+    assertProblem(node.postInbound(bridge.getString("bridge_id"), bridge.getString("shared_secret"), tooLong).await(5, TimeUnit.SECONDS),
+        400, "longer than 65536 characters");
   }
 
   @Test

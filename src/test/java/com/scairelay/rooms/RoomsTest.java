@@ -133,6 +133,30 @@ class RoomsTest {
   }
 
   @Test
+  void aStreamClientThatDoesNotReadIsClosedWith1013AndOneLogLine() {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RoomStream.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    String roomId = node.createRoom("slow reader").getString("room_id");
+    WebSocket socket = ws.connect(stream(roomId).addHeader("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)).await();
+    List<String> frames = new CopyOnWriteArrayList<>();
+    socket.textMessageHandler(frames::add);
+    socket.pause();
+    String big = "x".repeat(60_000);
+    int posted = 300;
+    for (int i = 0; i < posted; i++) {
+      assertThat(postNative(roomId, text("@nat:example.org", big + i)).statusCode()).isEqualTo(201);
+    }
+    socket.resume();
+    await().atMost(20, TimeUnit.SECONDS).until(socket::isClosed);
+    assertThat(socket.closeStatusCode()).isEqualTo((short) 1013);
+    assertThat(frames.size()).as("it was cut off, not fed everything").isLessThan(posted);
+    logger.detachAppender(logged);
+    assertThat(logged.list).filteredOn(e -> e.getFormattedMessage().contains("slow stream client")).hasSize(1);
+  }
+
+  @Test
   void streamNeedsABearerTokenAndAnExistingRoom() {
     String roomId = node.createRoom("guarded").getString("room_id");
     assertThatThrownBy(() -> ws.connect(stream(roomId)).await())
