@@ -6,7 +6,10 @@ import com.scairelay.store.EmbeddedDatabase;
 import com.scairelay.store.Ids;
 import com.scairelay.store.Migrations;
 import com.scairelay.store.SecretFile;
+import com.scairelay.cluster.ClusterNode;
+import com.scairelay.targets.Scheduler;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.pgclient.PgConnectOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +34,9 @@ import java.util.function.Supplier;
 /**
  * {@code java -jar scairelay.jar dev}: a single node on a private PostgreSQL in the data directory,
  * credentials generated there on first start. {@code java -jar scairelay.jar run}: a production node on
- * the PostgreSQL of {@code pg.url}, every credential from configuration.
+ * the PostgreSQL of {@code pg.url}, every credential from configuration. Either with {@code --cluster}
+ * joins the Hazelcast cluster of {@code cluster.*}. {@code java -jar scairelay.jar postgres}: only the
+ * private PostgreSQL of the data directory, for a local cluster whose nodes share it ({@code cluster/start.sh}).
  */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -49,13 +54,29 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    String mode = args.length == 1 ? args[0] : "";
-    if (!mode.equals("dev") && !mode.equals("run")) {
-      System.err.println("usage: java -jar scairelay.jar dev|run   (dev: private PostgreSQL in RELAY_DATA_DIR; run: RELAY_PG_URL)");
+    String mode = args.length >= 1 ? args[0] : "";
+    boolean cluster = args.length == 2 && args[1].equals("--cluster");
+    boolean valid = switch (mode) {
+      case "dev", "run" -> args.length == 1 || cluster;
+      case "postgres" -> args.length == 1;
+      default -> false;
+    };
+    if (!valid) {
+      System.err.println("usage: java -jar scairelay.jar dev|run [--cluster] | postgres\n"
+          + "  dev: private PostgreSQL in RELAY_DATA_DIR; run: RELAY_PG_URL; --cluster: join the cluster of RELAY_CLUSTER_*;\n"
+          + "  postgres: only the private PostgreSQL of RELAY_DATA_DIR, for nodes started with RELAY_PG_URL");
       System.exit(2);
     }
     try {
-      start(mode.equals("dev"), System.getenv());
+      if (mode.equals("postgres")) {
+        postgres(System.getenv());
+        return;
+      }
+      Map<String, String> env = new HashMap<>(System.getenv());
+      if (cluster) {
+        env.put("RELAY_CLUSTER_ENABLED", "true");
+      }
+      start(mode.equals("dev"), env);
     } catch (ConfigException e) {
       System.err.println("scairelay: " + e.getMessage());
       System.exit(2);
@@ -94,9 +115,28 @@ public final class Main {
     int applied = Migrations.apply(pg);
     log.info("schema is current ({} migrations applied now)", applied);
 
+    Optional<ClusterNode> cluster = Optional.empty();
+    Vertx vertx;
+    if (config.cluster().enabled()) {
+      RelayConfig.Cluster c = config.cluster();
+      System.out.println("Joining the cluster '" + c.name() + "' on " + c.host() + ":" + c.port() + " (members "
+          + (c.members().isEmpty() ? "none configured" : String.join(",", c.members())) + ") ...");
+      try {
+        cluster = Optional.of(ClusterNode.join(c, new VertxOptions()).await(60, TimeUnit.SECONDS));
+      } catch (ConfigException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new ConfigException("cannot join the cluster on " + c.host() + ":" + c.port() + " (cluster.host, cluster.port, env RELAY_CLUSTER_HOST, "
+            + "RELAY_CLUSTER_PORT): " + rootMessage(e));
+      }
+      vertx = cluster.get().vertx();
+      System.out.println("Joined: " + cluster.get().ownership().members().size() + " members, this node is " + cluster.get().nodeId());
+    } else {
+      vertx = Vertx.vertx();
+    }
     // PostgreSQL keeps microseconds: a clock that ticks in microseconds answers what it stores.
-    Vertx vertx = Vertx.vertx();
-    RelayNode node = RelayNode.start(vertx, new NodeSetup(config, pg, adminToken, masterKey, Clock.tick(Clock.systemUTC(), Duration.ofNanos(1_000)))).await();
+    RelayNode node = RelayNode.start(vertx, new NodeSetup(config, pg, adminToken, masterKey, Clock.tick(Clock.systemUTC(), Duration.ofNanos(1_000)),
+        Scheduler::of, cluster)).await();
     AtomicReference<EmbeddedDatabase> database = new AtomicReference<>(embedded);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, node, database.get()), "scairelay-shutdown"));
     if (embedded != null) {
@@ -230,6 +270,37 @@ public final class Main {
       }
     }
     System.out.println("ScaiRelay stopped");
+  }
+
+  /** Runs only the data directory's PostgreSQL until the process is stopped; prints its URL (password in pg.password). */
+  private static void postgres(Map<String, String> env) throws IOException {
+    RelayConfig config = RelayConfig.load(env);
+    Path dataDir = config.dataDir().toAbsolutePath().normalize();
+    createPrivateDirectory(dataDir);
+    holdDataDirectory(dataDir);
+    EmbeddedDatabase database = EmbeddedDatabase.start(dataDir.resolve("pg"), dataDir.resolve(PG_PASSWORD_FILE), config.pgEmbeddedPort(), true);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        database.close();
+      } catch (IOException e) {
+        log.warn("stopping PostgreSQL: {}", e.getMessage());
+      }
+    }, "scairelay-postgres-shutdown"));
+    System.out.println("PostgreSQL for ScaiRelay nodes: postgresql://postgres@127.0.0.1:" + database.port() + "/" + EmbeddedDatabase.DATABASE
+        + " (password in " + dataDir.resolve(PG_PASSWORD_FILE) + ")");
+    try {
+      new java.util.concurrent.CountDownLatch(1).await(); // until SIGTERM runs the hook
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getMessage() != null ? root.getMessage() : root.toString();
   }
 
   private static <T> T required(Optional<T> value, String key) {

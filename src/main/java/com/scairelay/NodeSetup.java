@@ -1,21 +1,29 @@
 package com.scairelay;
 
+import com.scairelay.cluster.ClusterNode;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.targets.Scheduler;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 
 import java.time.Clock;
+import java.util.Optional;
 import java.util.function.BiFunction;
 
 /**
  * Everything a node needs that is resolved before it starts: settings, database, credentials, clock,
- * and how the delivery side's timers are kept (Vert.x timers in the clock, unless a test drives them).
+ * how the delivery side's timers are kept (Vert.x timers in the clock, unless a test drives them), and
+ * the cluster it joined, if any.
  */
 public record NodeSetup(RelayConfig config, PgConnectOptions pg, String adminToken, byte[] masterKey, Clock clock,
-                        BiFunction<Vertx, Clock, Scheduler> scheduler) {
+                        BiFunction<Vertx, Clock, Scheduler> scheduler, Optional<ClusterNode> cluster) {
 
   public NodeSetup(RelayConfig config, PgConnectOptions pg, String adminToken, byte[] masterKey, Clock clock) {
-    this(config, pg, adminToken, masterKey, clock, Scheduler::of);
+    this(config, pg, adminToken, masterKey, clock, Scheduler::of, Optional.empty());
+  }
+
+  public NodeSetup(RelayConfig config, PgConnectOptions pg, String adminToken, byte[] masterKey, Clock clock,
+                   BiFunction<Vertx, Clock, Scheduler> scheduler) {
+    this(config, pg, adminToken, masterKey, clock, scheduler, Optional.empty());
   }
 }

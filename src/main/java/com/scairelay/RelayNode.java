@@ -16,6 +16,8 @@ import com.scairelay.bridges.BridgeRegistry;
 import com.scairelay.bridges.BridgeRoutes;
 import com.scairelay.bridges.BridgeStore;
 import com.scairelay.bridges.BridgeTargets;
+import com.scairelay.cluster.ClusterNode;
+import com.scairelay.cluster.ClusterRoutes;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.http.Routes;
@@ -27,6 +29,7 @@ import com.scairelay.rooms.RoomStore;
 import com.scairelay.store.Ids;
 import com.scairelay.store.SecretBox;
 import com.scairelay.targets.DeliveryRoutes;
+import com.scairelay.targets.NodeLease;
 import com.scairelay.targets.Outbox;
 import com.scairelay.targets.Ownership;
 import com.scairelay.targets.TargetKinds;
@@ -40,6 +43,7 @@ import com.scairelay.webhooks.WebhookTargets;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -52,6 +56,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One ScaiRelay node on a Vert.x instance: builds the parts once, hands each the few others it uses,
@@ -70,7 +75,10 @@ public final class RelayNode {
   private final Clock clock;
   private final Pool pool;
   private final Pool leases;
-  private final String nodeId = Ids.newId("node");
+  private final String nodeId;
+  private final Ownership ownership;
+  private final NodeLease lease;
+  private final NodeSetup setup;
   private final OutboundGuard outboundGuard;
   private final Connectors connectors;
   private final Outbox outbox;
@@ -97,14 +105,18 @@ public final class RelayNode {
 
   private RelayNode(Vertx vertx, NodeSetup setup) {
     this.vertx = vertx;
+    this.setup = setup;
     this.config = setup.config();
+    this.nodeId = setup.cluster().map(ClusterNode::nodeId).orElseGet(() -> Ids.newId("node"));
+    this.ownership = setup.cluster().<Ownership>map(ClusterNode::ownership).orElseGet(() -> Ownership.singleNode(nodeId));
     this.clock = setup.clock();
     this.pool = pool(vertx, setup.pg(), config.pgPoolSize(), config.pgTimeout(), true);
     this.leases = pool(vertx, setup.pg(), LEASE_POOL_SIZE, config.pgTimeout(), false);
     SecretBox secrets = new SecretBox(setup.masterKey());
     outboundGuard = new OutboundGuard(config.outbound().allowLoopback(), config.outbound().allowPrivateNetworks());
     connectors = Connectors.builtIn(outboundGuard);
-    outbox = new Outbox(vertx, pool, leases, nodeId, Ownership.singleNode(nodeId));
+    lease = new NodeLease(vertx, pool, nodeId, "http://" + config.httpHost() + ":" + config.httpPort(), config.cluster().nodeLease());
+    outbox = new Outbox(vertx, pool, leases, nodeId, ownership);
     audit = new AuditLog(pool, outbox, clock, new WebhookFanOut());
     failureAudits = new FailureAuditLimiter(config.signatureFailureAuditsPerMinute());
     bridges = new BridgeStore(pool, secrets, audit);
@@ -120,7 +132,7 @@ public final class RelayNode {
     kinds = new TargetKinds()
         .register(BridgeTargets.kind(bridgeRegistry, audit, config.delivery()))
         .register(WebhookTargets.kind(webhooks, audit));
-    targetQueues = new TargetQueues(outbox, kinds, connectors, outboundGuard, setup.scheduler().apply(vertx, clock), clock, config);
+    targetQueues = new TargetQueues(outbox, lease, kinds, connectors, outboundGuard, setup.scheduler().apply(vertx, clock), clock, config);
   }
 
   /**
@@ -150,13 +162,14 @@ public final class RelayNode {
           node.timers.add(retry[0]);
           return Future.succeededFuture();
         })
+        .compose(v -> node.lease.start())
         .compose(v -> node.deploy()).map(node);
   }
 
   /** The routes of one event loop, in the order they are matched. */
   private List<Routes> routes(EventLog eventLog) {
     return List.of(
-        new HealthRoutes(pool),
+        new HealthRoutes(pool, lease::valid, this::clusterStatus),
         new InboundRoute(bridgeRegistry, bridgeCounters, connectors, eventLog, audit, failureAudits, config, clock),
         new BridgeRoutes(guard, bridges, bridgeRegistry, rooms, audit, connectors, outbox, config, clock),
         new RoomRoutes(guard, rooms, eventLog, clock),
@@ -165,7 +178,18 @@ public final class RelayNode {
         new WebhookRoutes(guard, webhooks, audit, outboundGuard, outbox, config, clock),
         new EventRoutes(guard, audit),
         new ApplicationRoutes(guard, applications, apiKeys, revocation, audit, config, clock),
-        new TokenRoutes(guard, tokens, applications, revocation, audit, failureAudits, clock));
+        new TokenRoutes(guard, tokens, applications, revocation, audit, failureAudits, clock),
+        new ClusterRoutes(guard, lease, ownership, this::memberAddresses, setup.cluster().isPresent()));
+  }
+
+  private Map<String, String> memberAddresses() {
+    return setup.cluster().map(ClusterNode::addresses).orElseGet(Map::of);
+  }
+
+  /** What {@code /health/ready} says of the cluster. */
+  private JsonObject clusterStatus() {
+    return new JsonObject().put("clustered", setup.cluster().isPresent()).put("node_id", nodeId)
+        .put("members", ownership.members().size());
   }
 
   private EventLog eventLog(Vertx vertx) {
@@ -188,6 +212,7 @@ public final class RelayNode {
         .onSuccess(id -> {
           deployments.add(id);
           port = http.get(0).actualPort();
+          lease.httpUrl("http://" + config.httpHost() + ":" + port);
           timers.add(vertx.setPeriodic(COUNTER_FLUSH_MS, t -> flushCounters()));
           timers.add(vertx.setPeriodic(DEDUPE_PRUNE_MS, t -> pruneDedupe()));
           timers.add(vertx.setPeriodic(DELIVERY_PRUNE_MS, t -> pruneDeliveries()));
@@ -245,7 +270,11 @@ public final class RelayNode {
         .onFailure(err -> log.warn("writing bridge counters failed: {}", err.getMessage()));
   }
 
-  /** Stops taking requests, writes what is counted and closes the database pool. Stopping twice does nothing. */
+  /**
+   * Drains: stops taking requests and answers those it took, lets the delivery side finish or give back
+   * what it holds, writes what is counted, releases the node's targets and lease in PostgreSQL (so
+   * another node takes them at once) and closes the database pools. Stopping twice does nothing.
+   */
   public Future<Void> stop() {
     if (stopped) {
       return Future.succeededFuture();
@@ -259,6 +288,8 @@ public final class RelayNode {
     }
     return undeployed
         .compose(v -> flushCounters().otherwiseEmpty())
+        .compose(v -> lease.leave().onFailure(err -> log.warn("releasing this node's targets failed, others take them when its lease runs out: {}",
+            err.getMessage())).otherwiseEmpty())
         .compose(v -> leases.close())
         .compose(v -> pool.close());
   }

@@ -9,7 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -49,7 +51,8 @@ public record RelayConfig(
     Duration maxTokenLifetime,
     Duration revocationCheck,
     Delivery delivery,
-    Outbound outbound) {
+    Outbound outbound,
+    Cluster cluster) {
 
   /** How queued deliveries are claimed, retried and given up (DESIGN.md §4). */
   public record Delivery(
@@ -75,6 +78,25 @@ public record RelayConfig(
       int maxConnectionsPerHost,
       boolean allowLoopback,
       boolean allowPrivateNetworks) {
+  }
+
+  /**
+   * Many nodes on one PostgreSQL (README, "Running a cluster"): the Hazelcast cluster they join and
+   * how fast a node that went silent loses its targets.
+   *
+   * @param members        {@code host:port} of the members to join (this node's own address included or not)
+   * @param failureTimeout a member silent this long is declared dead by the others
+   * @param nodeLease      a node's claims outlive its last renewal in PostgreSQL by this long
+   */
+  public record Cluster(
+      boolean enabled,
+      String name,
+      String host,
+      int port,
+      List<String> members,
+      Duration failureTimeout,
+      Duration nodeLease,
+      Optional<Path> hazelcastConfig) {
   }
 
   public static final int MASTER_KEY_BYTES = 32;
@@ -141,7 +163,41 @@ public record RelayConfig(
             Duration.ofMillis(s.integer("outbound.response_timeout_ms", 1, 600_000)),
             s.integer("outbound.max_connections_per_host", 1, 10_000),
             s.bool("outbound.allow_loopback"),
-            s.bool("outbound.allow_private_networks")));
+            s.bool("outbound.allow_private_networks")),
+        cluster(s));
+  }
+
+  private static Cluster cluster(Settings s) {
+    List<String> members = new ArrayList<>();
+    for (String member : s.string("cluster.members").split(",")) {
+      String trimmed = member.trim();
+      if (trimmed.isEmpty()) {
+        continue;
+      }
+      int colon = trimmed.lastIndexOf(':');
+      boolean valid = colon > 0 && colon < trimmed.length() - 1;
+      if (valid) {
+        try {
+          int port = Integer.parseInt(trimmed.substring(colon + 1));
+          valid = port > 0 && port <= 65535;
+        } catch (NumberFormatException e) {
+          valid = false;
+        }
+      }
+      if (!valid) {
+        throw s.invalid("cluster.members", s.string("cluster.members"), "a comma-separated list of host:port");
+      }
+      members.add(trimmed);
+    }
+    return new Cluster(
+        s.bool("cluster.enabled"),
+        nonBlank(s, "cluster.name"),
+        nonBlank(s, "cluster.host"),
+        s.integer("cluster.port", 1, 65535),
+        List.copyOf(members),
+        Duration.ofSeconds(s.integer("cluster.failure_timeout_seconds", 2, 600)),
+        Duration.ofMillis(s.integer("cluster.node_lease_ms", 500, 600_000)),
+        optional(s.string("cluster.hazelcast_config")).map(Path::of));
   }
 
   /** The number of HTTP verticle instances: the configured count, or one per core. */

@@ -16,6 +16,7 @@ import io.vertx.ext.web.handler.TimeoutHandler;
 
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -84,6 +85,16 @@ public final class IngressVerticle extends VerticleBase {
         })
         .listen()
         .onSuccess(s -> server = s);
+  }
+
+  /**
+   * Stops accepting connections and lets the requests being handled finish (each is bounded by
+   * {@code http.request_timeout_ms}); streams are closed after that.
+   */
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture()
+        : server.shutdown(config.requestTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
   }
 
   public int actualPort() {

@@ -24,23 +24,28 @@ import static com.scairelay.store.Times.utc;
  */
 final class DeliveryStore {
   /**
-   * The head of a target's queue, claimed in one statement: of its first {@code $2} pending rows, the
-   * ones this node holds already are skipped ({@code mine}: in flight or being written); the rest are
-   * claimable up to the first that must wait ({@code stop}: a retry not due, another node's lease),
-   * at most {@code $6} of them, each not locked by another claim ({@code FOR UPDATE SKIP LOCKED}).
-   * They are leased to {@code $3} until {@code $5} (no indexed column changes, so the row is updated
-   * in place: a HOT update); the kind's join reads their payload. The answer
-   * has a row even when nothing was claimed, for {@code wait_until}: when the stopping row may go.
+   * The head of a target's queue, claimed in one statement by the node that holds the target
+   * ({@code fence}: its row in {@code target_owners}; without it nothing is claimed and {@code owned}
+   * is false). Of the target's first {@code $2} pending rows, the ones this node holds already are
+   * skipped ({@code mine}: in flight or being written); the rest are claimable up to the first retry
+   * not due ({@code stop}), at most {@code $6} of them, each not locked by another claim ({@code FOR
+   * UPDATE SKIP LOCKED}). A row leased by another node is claimable: that node no longer holds the
+   * target, so it released the target after its last answer or its node lease ran out, and it sends
+   * nothing more. Rows are leased to {@code $3} until {@code $5} (no indexed column changes, so the
+   * row is updated in place: a HOT update); the kind's join reads their payload. The answer has a row
+   * even when nothing was claimed, for {@code wait_until} (when the stopping row may go) and {@code owned}.
    */
   private static final String CLAIM_HEAD = """
-      WITH head AS (
+      WITH fence AS (
+        SELECT 1 FROM target_owners WHERE target_id = $1 AND node_id = $3
+      ), head AS (
         SELECT id, next_attempt_at, lease_owner, lease_expires_at FROM deliveries
-        WHERE target_id = $1 AND status = 'pending' ORDER BY id LIMIT $2
+        WHERE target_id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM fence) ORDER BY id LIMIT $2
       ), mine AS (
         SELECT id FROM head WHERE lease_owner = $3 AND lease_expires_at > $4
       ), stop AS (
-        SELECT id, greatest(next_attempt_at, lease_expires_at) AS until FROM head
-        WHERE id NOT IN (SELECT id FROM mine) AND (next_attempt_at > $4 OR lease_expires_at > $4)
+        SELECT id, next_attempt_at AS until FROM head
+        WHERE id NOT IN (SELECT id FROM mine) AND next_attempt_at > $4
         ORDER BY id LIMIT 1
       ), claimable AS (
         SELECT d.id FROM deliveries d JOIN head h ON h.id = d.id
@@ -51,13 +56,31 @@ final class DeliveryStore {
         UPDATE deliveries d SET lease_owner = $3, lease_expires_at = $5
         %s
       )
-      SELECT l.*, (SELECT until FROM stop) AS wait_until FROM (SELECT 1) AS one LEFT JOIN leased l ON true""";
+      SELECT l.*, (SELECT until FROM stop) AS wait_until, EXISTS (SELECT 1 FROM fence) AS owned
+      FROM (SELECT 1) AS one LEFT JOIN leased l ON true""";
+  /**
+   * Takes the target for {@code $3}: it has no holder yet, {@code $3} holds it already, or its holder's
+   * node lease ran out (by PostgreSQL's clock); a take-over counts a new epoch. No row: another live
+   * node holds it.
+   */
+  private static final String ACQUIRE = """
+      INSERT INTO target_owners AS o (target_id, target_kind, node_id, epoch, acquired_at) VALUES ($1, $2, $3, 1, now())
+      ON CONFLICT (target_id) DO UPDATE SET node_id = $3, epoch = o.epoch + 1, acquired_at = now()
+      WHERE o.node_id <> $3 AND NOT EXISTS (SELECT 1 FROM relay_nodes n WHERE n.node_id = o.node_id AND n.expires_at > now())
+      RETURNING epoch""";
+  private static final String HELD_BY = "SELECT epoch FROM target_owners WHERE target_id = $1 AND node_id = $2";
+  private static final String RELEASE_TARGET = "DELETE FROM target_owners WHERE target_id = $1 AND node_id = $2";
   private static final String RELEASE = """
       UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ANY($1) AND lease_owner = $2""";
   private static final String DUE_TARGETS = """
       SELECT DISTINCT d.target_id, d.target_kind FROM deliveries d
       WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)
-        AND NOT (CASE d.target_kind %s ELSE false END)
+        AND NOT (CASE d.target_kind %1$s ELSE false END)
+      UNION
+      SELECT d.target_id, d.target_kind FROM target_owners d
+      WHERE NOT EXISTS (SELECT 1 FROM relay_nodes n WHERE n.node_id = d.node_id AND n.expires_at > now())
+        AND EXISTS (SELECT 1 FROM deliveries p WHERE p.target_id = d.target_id AND p.status = 'pending')
+        AND NOT (CASE d.target_kind %1$s ELSE false END)
       LIMIT $2""";
   private static final String RECENT = """
       SELECT id, event_id, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at
@@ -66,8 +89,11 @@ final class DeliveryStore {
       SELECT delivery_id, attempted_at, outcome, status_code, latency_ms, error, foreign_id
       FROM delivery_attempts WHERE delivery_id = ANY($1) ORDER BY id""";
 
-  /** What a claim of the head found: the rows claimed, in order, and when the row that stopped it may go. */
-  record Head(List<Claimed> claimed, Instant waitUntil) {
+  /**
+   * What a claim of the head found: the rows claimed, in order, when the row that stopped it may go,
+   * and whether this node still holds the target.
+   */
+  record Head(List<Claimed> claimed, Instant waitUntil, boolean owned) {
   }
 
   /** A target with due rows, for the sweep. */
@@ -94,16 +120,33 @@ final class DeliveryStore {
     return pool.preparedQuery(claims.get(kind.name())).execute(args).map(rows -> {
       List<Claimed> claimed = new ArrayList<>();
       Instant waitUntil = null;
+      boolean owned = false;
       for (Row row : rows) {
         waitUntil = instant(row.getOffsetDateTime("wait_until"));
+        owned = row.getBoolean("owned");
         if (row.getValue("id") != null) {
           claimed.add(new Claimed(row.getLong("id"), row.getString("event_id"), row.getInteger("attempts"),
               row.getInteger("rate_limited"), instant(row.getOffsetDateTime("first_failed_at")), kind.payload().apply(row)));
         }
       }
       claimed.sort(Comparator.comparingLong(Claimed::id));
-      return new Head(claimed, waitUntil);
+      return new Head(claimed, waitUntil, owned);
     });
+  }
+
+  /**
+   * Makes {@code node} the holder of the target, which it must be to claim (see {@link #ACQUIRE});
+   * answers whether it is.
+   */
+  Future<Boolean> acquire(TargetKind kind, String targetId, String node) {
+    return pool.preparedQuery(ACQUIRE).execute(Tuple.of(targetId, kind.name(), node))
+        .compose(rows -> rows.size() > 0 ? Future.succeededFuture(true)
+            : pool.preparedQuery(HELD_BY).execute(Tuple.of(targetId, node)).map(held -> held.size() > 0));
+  }
+
+  /** Lets another node take the target at once: called once nothing of it is in flight here. */
+  Future<Void> releaseTarget(String targetId, String node) {
+    return pool.preparedQuery(RELEASE_TARGET).execute(Tuple.of(targetId, node)).mapEmpty();
   }
 
   /** Gives leases back without an attempt (not sent: the breaker refused, a retry or a pause holds the queue). */
@@ -111,7 +154,10 @@ final class DeliveryStore {
     return pool.preparedQuery(RELEASE).execute(Tuple.of(ids.toArray(Long[]::new), node)).mapEmpty();
   }
 
-  /** Targets with deliveries due now that nobody holds, for the sweep. */
+  /**
+   * Targets with deliveries due now that nobody holds, and targets with pending deliveries whose
+   * holder's node lease ran out (a node that died), for the sweep.
+   */
   Future<List<Due>> dueTargets(Instant now, int limit) {
     return pool.preparedQuery(dueTargets).execute(Tuple.of(utc(now), limit)).map(rows -> {
       List<Due> targets = new ArrayList<>();

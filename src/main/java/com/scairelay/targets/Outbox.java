@@ -154,16 +154,22 @@ public final class Outbox {
    * lost wake-up only delays: the owner's sweep finds due rows.
    */
   public void wake(String kind, String targetId) {
+    wake(kind, targetId, false);
+  }
+
+  /** A wake-up sent to the owner this node sees; {@code forwarded} when passed on by a node that is not the owner. */
+  void wake(String kind, String targetId, boolean forwarded) {
     String owner = ownership.ownerOf(targetId);
-    boolean local = owner.equals(nodeId);
-    if (local) {
-      localWakes.incrementAndGet();
-    }
+    boolean local = owner == null || owner.equals(nodeId);
     DeliveryOptions options = new DeliveryOptions().setLocalOnly(local);
     if (local) {
+      localWakes.incrementAndGet();
       options.addHeader(COUNTED, "1");
     }
-    vertx.eventBus().send(wakeAddress(owner), kind + ":" + targetId, options);
+    if (forwarded) {
+      options.addHeader(TargetQueues.FORWARDED, "1");
+    }
+    vertx.eventBus().send(wakeAddress(local ? nodeId : owner), kind + ":" + targetId, options);
   }
 
   /** Deletes finished deliveries (and their attempts) last changed before {@code before}; answers how many. */

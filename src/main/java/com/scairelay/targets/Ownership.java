@@ -1,16 +1,39 @@
 package com.scairelay.targets;
 
+import java.util.List;
+
 /**
- * Which node runs a target's queue actor. The delivery side asks it on every wake-up and sweep; a
- * single node owns every target. Correctness never rests on it: the lease in PostgreSQL decides who
- * may send, this only decides who should try.
+ * Which node runs a target's queue actor. The delivery side asks it on every wake-up and sweep, and
+ * hands its targets over when it says they moved. Correctness never rests on it: the holder of the
+ * target in PostgreSQL ({@code target_owners}, fenced by {@link NodeLease}) decides who may send,
+ * this only decides who should try.
  */
 public interface Ownership {
   /** The node id of the target's owner. */
   String ownerOf(String targetId);
 
+  /** The node ids among which targets are shared now. */
+  List<String> members();
+
+  /** Called, on any thread, after the members changed: owners may have moved. */
+  void onChange(Runnable listener);
+
   /** A node alone: it owns everything. */
   static Ownership singleNode(String nodeId) {
-    return targetId -> nodeId;
+    return new Ownership() {
+      @Override
+      public String ownerOf(String targetId) {
+        return nodeId;
+      }
+
+      @Override
+      public List<String> members() {
+        return List.of(nodeId);
+      }
+
+      @Override
+      public void onChange(Runnable listener) {
+      }
+    };
   }
 }

@@ -48,6 +48,8 @@ final class TargetQueue {
   private int writing;
   private boolean claiming;
   private boolean wakeAgain;
+  private boolean handingOff;
+  private boolean handedOff;
   private long timerId = -1;
   private Instant outageStartedAt;
   private boolean alerted;
@@ -68,17 +70,23 @@ final class TargetQueue {
 
   /** Look at the queue again: new rows, a resumed target, a due retry, a free slot. */
   void wake() {
+    if (handingOff) {
+      finishHandOff();
+      return;
+    }
     if (claiming) {
       wakeAgain = true;
       return;
     }
     claiming = true;
-    kind.lookup().apply(targetId)
-        .compose(this::claimFor)
+    hold()
+        .compose(held -> held ? kind.lookup().apply(targetId).compose(this::claimFor) : Future.<Void>succeededFuture())
         .onFailure(err -> log.warn("target {}: claiming failed, the sweep will try again: {}", targetId, err.toString()))
         .onComplete(ar -> {
           claiming = false;
-          if (wakeAgain) {
+          if (handingOff) {
+            finishHandOff();
+          } else if (wakeAgain) {
             wakeAgain = false;
             wake();
           } else if (isIdle()) {
@@ -91,13 +99,52 @@ final class TargetQueue {
     return targetId;
   }
 
+  /**
+   * The target moved to another node, or this node stops: nothing more is claimed; once the attempts
+   * in flight are answered and written, the rows claimed and not sent and the target itself are
+   * released, and the queues are told ({@link TargetQueues#handedOff}).
+   */
+  void handOff() {
+    handingOff = true;
+    cancelTimer();
+    finishHandOff();
+  }
+
+  private void finishHandOff() {
+    if (handedOff || claiming || inFlight > 0 || writing > 0) {
+      return;
+    }
+    handedOff = true;
+    releaseReady()
+        .compose(v -> queues.store().releaseTarget(targetId, queues.node()))
+        .onFailure(err -> log.warn("target {}: releasing it failed, another node takes it when this node's lease runs out: {}",
+            targetId, err.toString()))
+        .onComplete(ar -> queues.handedOff(this, kind.name()));
+  }
+
+  /** This node holds the target in PostgreSQL, or takes it now if it may (no live holder). */
+  private Future<Boolean> hold() {
+    if (queues.holds(targetId)) {
+      return Future.succeededFuture(true);
+    }
+    if (!queues.owned(targetId)) {
+      return Future.succeededFuture(false);
+    }
+    return queues.store().acquire(kind, targetId, queues.node()).map(held -> {
+      if (held) {
+        queues.acquired(kind, targetId);
+      }
+      return held;
+    });
+  }
+
   /** Working now: claiming, sending or writing a result (a queue waiting on its timer or breaker is not). */
   boolean isBusy() {
     return claiming || inFlight > 0 || writing > 0;
   }
 
   boolean isIdle() {
-    return inFlight == 0 && writing == 0 && ready.isEmpty() && !claiming && timerId == -1
+    return !handingOff && inFlight == 0 && writing == 0 && ready.isEmpty() && !claiming && timerId == -1
         && breaker.state() == CircuitBreakerState.CLOSED;
   }
 
@@ -131,6 +178,12 @@ final class TargetQueue {
     Instant leaseUntil = now.plus(queues.settings().lease());
     return queues.store().claimHead(kind, targetId, prefetch + inFlight + writing, prefetch, queues.node(), now, leaseUntil)
         .map(head -> {
+          if (!head.owned()) {
+            // Another node took the target (this node's lease ran out): what it claimed is that node's now.
+            queues.lost(targetId);
+            cancelTimer();
+            return null;
+          }
           if (head.claimed().isEmpty() && head.waitUntil() != null) {
             armTimer(head.waitUntil());
           } else {
@@ -142,7 +195,13 @@ final class TargetQueue {
         });
   }
 
+  /** Starts attempts while slots are free; none once the node's lease has run out (another node may hold the target now). */
   private void sendReady(Target target, int slots) {
+    if (!queues.lease().valid()) {
+      log.debug("target {}: the node's lease ran out, its claimed rows are given back", targetId);
+      releaseReady();
+      return;
+    }
     while (inFlight < slots && !ready.isEmpty()) {
       send(target, ready.poll());
     }

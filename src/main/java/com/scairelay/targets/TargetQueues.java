@@ -15,18 +15,27 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The node's delivery side: one verticle holding the queue actors of the targets this node owns
  * ({@link Ownership}), activated on demand (a wake-up after an enqueue or an admin change, a due
  * timer, the sweep) and dropped when idle. The sweep, every {@code deliveries.sweep_interval_ms},
- * wakes every owned target with due rows nobody holds, so a lost wake-up or a crashed node only
- * delays a delivery.
+ * wakes every owned target with due rows nobody holds, or held by a node whose lease ran out, so a
+ * lost wake-up or a dead node only delays a delivery.
+ *
+ * <p>An actor claims only while this node holds its target in PostgreSQL ({@code target_owners}) and
+ * starts an attempt only while the node's {@link NodeLease} is valid. When the members change, each
+ * target that moved away is handed over: no new claims, the attempts in flight answered and written,
+ * the claimed rows and the target released, then the new owner woken.
  */
 public final class TargetQueues extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(TargetQueues.class);
   private static final int SWEEP_LIMIT = 10_000;
+  /** Header of a wake-up that a node passed on to the owner it sees. */
+  static final String FORWARDED = "forwarded";
 
   private final Outbox outbox;
   private final TargetKinds kinds;
@@ -35,17 +44,23 @@ public final class TargetQueues extends VerticleBase {
   private final Clock clock;
   private final RelayConfig config;
   private final OutboundGuard guard;
+  private final NodeLease lease;
   private final Map<String, TargetQueue> active = new HashMap<>();
+  /** The targets this node holds in {@code target_owners}, by id, with their kind. */
+  private final Map<String, String> held = new HashMap<>();
   private HttpSender sender;
   private DeliveryStore store;
   private ResultWriter writer;
   private long sweepTimer = -1;
   private boolean sweeping;
+  private boolean sweepAgain;
   private boolean stopped;
+  private Promise<Void> drained;
 
-  public TargetQueues(Outbox outbox, TargetKinds kinds, Connectors connectors, OutboundGuard guard, Scheduler scheduler, Clock clock,
-                      RelayConfig config) {
+  public TargetQueues(Outbox outbox, NodeLease lease, TargetKinds kinds, Connectors connectors, OutboundGuard guard, Scheduler scheduler,
+                      Clock clock, RelayConfig config) {
     this.guard = guard;
+    this.lease = lease;
     this.outbox = outbox;
     this.kinds = kinds;
     this.connectors = connectors;
@@ -59,20 +74,37 @@ public final class TargetQueues extends VerticleBase {
     store = new DeliveryStore(outbox.leases(), kinds);
     sender = new HttpSender(vertx, config.outbound(), guard, clock);
     writer = new ResultWriter(vertx, outbox, node(), settings().resultBatchMax());
+    outbox.ownership().onChange(() -> context.runOnContext(v -> rebalance()));
     return vertx.eventBus().<String>consumer(Outbox.wakeAddress(node()), this::onWake).completion()
         .onSuccess(v -> sweep());
   }
 
+  /**
+   * Drains: no new claims; the attempts in flight are answered and their results written (within the
+   * outbound timeouts), claimed rows not sent are released. What this node holds in PostgreSQL is given
+   * back by {@link NodeLease#leave()} after this.
+   */
   @Override
   public Future<?> stop() {
     stopped = true;
     if (sweepTimer != -1) {
       scheduler.cancel(sweepTimer);
     }
-    active.values().forEach(TargetQueue::close);
-    active.clear();
-    sender.close();
-    return Future.succeededFuture();
+    drained = Promise.promise();
+    List.copyOf(active.values()).forEach(TargetQueue::handOff);
+    if (active.isEmpty()) {
+      drained.tryComplete();
+    }
+    long patience = config.outbound().connectTimeout().plus(config.outbound().responseTimeout()).toMillis() + 2_000;
+    return drained.future().timeout(patience, TimeUnit.MILLISECONDS)
+        .onFailure(err -> log.warn("stopping: {} targets still had attempts in flight after {} ms; their rows are sent again by the next owner",
+            active.size(), patience))
+        .otherwiseEmpty()
+        .onComplete(v -> {
+          active.values().forEach(TargetQueue::close);
+          active.clear();
+          sender.close();
+        });
   }
 
   /**
@@ -90,12 +122,87 @@ public final class TargetQueues extends VerticleBase {
     String body = message.body();
     int colon = body.indexOf(':');
     try {
-      wake(body.substring(0, colon), body.substring(colon + 1));
+      if (!stopped) {
+        wakeOrForward(body.substring(0, colon), body.substring(colon + 1), message.headers().contains(FORWARDED));
+      }
     } finally {
       if (message.headers().contains(Outbox.COUNTED)) {
         outbox.localWakes().decrementAndGet();
       }
     }
+  }
+
+  /**
+   * A wake-up for a target this node does not own, holds or runs (the sender's view of the members
+   * was another) goes on to the owner once; a second time it is dropped, the sweep has it.
+   */
+  private void wakeOrForward(String kind, String targetId, boolean forwarded) {
+    if (owns(targetId) || active.containsKey(targetId) || held.containsKey(targetId)) {
+      wake(kind, targetId);
+    } else if (!forwarded) {
+      outbox.wake(kind, targetId, true);
+    }
+  }
+
+  private boolean owns(String targetId) {
+    return node().equals(outbox.ownership().ownerOf(targetId));
+  }
+
+  /** The members changed: hand over every target held or run here that another node owns now, and sweep at once. */
+  private void rebalance() {
+    if (stopped) {
+      return;
+    }
+    for (TargetQueue queue : List.copyOf(active.values())) {
+      if (!owns(queue.targetId())) {
+        queue.handOff();
+      }
+    }
+    held.entrySet().removeIf(entry -> {
+      if (active.containsKey(entry.getKey()) || owns(entry.getKey())) {
+        return false;
+      }
+      store.releaseTarget(entry.getKey(), node()).onComplete(v -> outbox.wake(entry.getValue(), entry.getKey()));
+      return true;
+    });
+    sweep();
+  }
+
+  boolean holds(String targetId) {
+    return held.containsKey(targetId);
+  }
+
+  void acquired(TargetKind kind, String targetId) {
+    held.put(targetId, kind.name());
+  }
+
+  /** The target is not this node's any more: released after a hand-over, or taken by another node. */
+  void lost(String targetId) {
+    held.remove(targetId);
+  }
+
+  /** A hand-over is done: the actor is dropped and, unless the node stops, the new owner woken. */
+  void handedOff(TargetQueue queue, String kind) {
+    lost(queue.targetId());
+    if (active.get(queue.targetId()) == queue) {
+      active.remove(queue.targetId());
+    }
+    queue.close();
+    if (drained != null) {
+      if (active.isEmpty()) {
+        drained.tryComplete();
+      }
+    } else {
+      outbox.wake(kind, queue.targetId());
+    }
+  }
+
+  boolean owned(String targetId) {
+    return owns(targetId);
+  }
+
+  NodeLease lease() {
+    return lease;
   }
 
   /** Wakes the target's actor, activating it if needed. */
@@ -117,17 +224,30 @@ public final class TargetQueues extends VerticleBase {
 
   /** Sweeps now, and again one interval after this sweep began. */
   private void sweep() {
+    if (sweeping) {
+      sweepAgain = true;
+      return;
+    }
+    if (sweepTimer != -1) {
+      scheduler.cancel(sweepTimer);
+    }
     sweepTimer = -1;
     sweeping = true;
     Instant began = clock.instant();
     store.dueTargets(began, SWEEP_LIMIT)
         .onSuccess(due -> due.stream()
-            .filter(target -> outbox.ownership().ownerOf(target.targetId()).equals(node()))
+            .filter(target -> owns(target.targetId()) && !stopped)
             .forEach(target -> wake(target.kind(), target.targetId())))
         .onFailure(err -> log.warn("the delivery sweep failed: {}", err.toString()))
         .onComplete(ar -> {
           sweeping = false;
-          if (!stopped) {
+          if (stopped) {
+            return;
+          }
+          if (sweepAgain) {
+            sweepAgain = false;
+            sweep();
+          } else {
             sweepTimer = scheduler.at(began.plus(settings().sweepInterval()), this::sweep);
           }
         });

@@ -2,6 +2,8 @@ package com.scairelay.support;
 
 import com.scairelay.NodeSetup;
 import com.scairelay.RelayNode;
+import com.scairelay.cluster.ClusterNode;
+import io.vertx.core.VertxOptions;
 import com.scairelay.transport.SignatureScheme;
 import com.scairelay.config.RelayConfig;
 import io.vertx.core.Future;
@@ -20,7 +22,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
 
 import java.util.concurrent.TimeUnit;
 
@@ -36,18 +41,19 @@ public final class TestNode implements AutoCloseable {
   public static final byte[] MASTER_KEY = new byte[32];
 
   public final Vertx vertx;
-  public final MutableClock clock = MutableClock.startingNow();
-  public final ClockScheduler scheduler = new ClockScheduler(clock);
+  public final MutableClock clock;
+  public final ClockScheduler scheduler;
   public final PgConnectOptions pg;
   public final RelayNode node;
   public final WebClient http;
   public final Pool sql;
 
-  private TestNode(Vertx vertx, PgConnectOptions pg, Map<String, String> env) {
+  private TestNode(Vertx vertx, PgConnectOptions pg, RelayConfig config, MutableClock clock, Optional<ClusterNode> cluster) {
     this.vertx = vertx;
     this.pg = pg;
-    RelayConfig config = RelayConfig.load(env);
-    this.node = RelayNode.start(vertx, new NodeSetup(config, pg, ADMIN_TOKEN, MASTER_KEY, clock, (v, c) -> scheduler)).await();
+    this.clock = clock;
+    this.scheduler = new ClockScheduler(clock);
+    this.node = RelayNode.start(vertx, new NodeSetup(config, pg, ADMIN_TOKEN, MASTER_KEY, clock, (v, c) -> scheduler, cluster)).await();
     this.http = WebClient.create(vertx);
     this.sql = PgBuilder.pool().connectingTo(pg).using(vertx).build();
   }
@@ -67,7 +73,28 @@ public final class TestNode implements AutoCloseable {
     all.putIfAbsent("RELAY_HTTP_PORT", Integer.toString(freePort()));
     all.putIfAbsent("RELAY_OUTBOUND_ALLOW_LOOPBACK", "true");
     all.putIfAbsent("RELAY_HTTP_INSTANCES", "2");
-    return new TestNode(Vertx.vertx(), pg, all);
+    return new TestNode(Vertx.vertx(), pg, RelayConfig.load(all), MutableClock.startingNow(), Optional.empty());
+  }
+
+  /**
+   * A node of a Hazelcast cluster on 127.0.0.1: {@code clusterPort} is its own, {@code members} every
+   * member's port. Nodes of one test share a clock, as the machines of a cluster share the time.
+   */
+  public static TestNode startInCluster(PgConnectOptions pg, int clusterPort, List<Integer> members, MutableClock clock,
+                                        Map<String, String> env) {
+    Map<String, String> all = new HashMap<>(env);
+    all.putIfAbsent("RELAY_HTTP_PORT", Integer.toString(freePort()));
+    all.putIfAbsent("RELAY_OUTBOUND_ALLOW_LOOPBACK", "true");
+    all.putIfAbsent("RELAY_HTTP_INSTANCES", "2");
+    all.put("RELAY_CLUSTER_ENABLED", "true");
+    all.put("RELAY_CLUSTER_PORT", Integer.toString(clusterPort));
+    all.put("RELAY_CLUSTER_MEMBERS", members.stream().map(port -> "127.0.0.1:" + port).collect(Collectors.joining(",")));
+    all.putIfAbsent("RELAY_CLUSTER_NAME", "test-" + clusterPort);
+    all.putIfAbsent("RELAY_CLUSTER_FAILURE_TIMEOUT_SECONDS", "3");
+    all.putIfAbsent("RELAY_CLUSTER_NODE_LEASE_MS", "2000");
+    RelayConfig config = RelayConfig.load(all);
+    ClusterNode cluster = ClusterNode.join(config.cluster(), new VertxOptions()).await();
+    return new TestNode(cluster.vertx(), pg, config, clock, Optional.of(cluster));
   }
 
   public static int freePort() {

@@ -345,17 +345,26 @@ class DeliveryTest {
   }
 
   @Test
-  void aDeliveryLeasedByAnotherNodeIsHandedOverWhenTheLeaseExpires() {
+  void aTargetHeldByAnotherLiveNodeIsTakenOverOnlyOnceThatNodesLeaseRunsOut() {
     node.send(node.admin(HttpMethod.POST, "/v1/admin/bridges/" + targetId + "/pause"), null);
     String eventId = inbound("l-1", "leased");
-    node.sql("UPDATE deliveries SET lease_owner = 'node_gone', lease_expires_at = $2 WHERE target_id = $1",
+    // Another node holds the target and has claimed its row; its lease in PostgreSQL is valid for an hour.
+    node.sql("INSERT INTO relay_nodes (node_id, http_url, started_at, renewed_at, expires_at) VALUES ('node_other', 'http://x', now(), now(), now() + interval '1 hour')");
+    node.sql("INSERT INTO target_owners (target_id, target_kind, node_id, epoch, acquired_at) VALUES ($1, 'bridge', 'node_other', 7, now())"
+        + " ON CONFLICT (target_id) DO UPDATE SET node_id = 'node_other', epoch = 7", targetId);
+    node.sql("UPDATE deliveries SET lease_owner = 'node_other', lease_expires_at = $2 WHERE target_id = $1",
         targetId, node.clock.instant().plusSeconds(60).atOffset(java.time.ZoneOffset.UTC));
     node.send(node.admin(HttpMethod.POST, "/v1/admin/bridges/" + targetId + "/resume"), null);
-
-    onceSettled(() -> assertThat(sink.received(path)).isEmpty());
     node.clock.advance(Duration.ofSeconds(61));
 
+    onceSettled(() -> assertThat(sink.received(path)).as("the holder is alive: it alone may send").isEmpty());
+
+    node.sql("UPDATE relay_nodes SET expires_at = now() - interval '1 millisecond' WHERE node_id = 'node_other'");
+    node.clock.advance(Duration.ofSeconds(1)); // the next sweep
+
     await().atMost(10, TimeUnit.SECONDS).until(() -> sink.delivered(path).equals(List.of(eventId)));
+    assertThat(node.queryValue("SELECT node_id || ':' || epoch FROM target_owners WHERE target_id = $1", targetId))
+        .isEqualTo(node.node.nodeId() + ":8");
   }
 
   @Test
