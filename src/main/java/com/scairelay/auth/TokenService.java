@@ -34,7 +34,9 @@ import static com.scairelay.store.Times.utc;
 /**
  * Issues and verifies access tokens: ES256 JWTs any node verifies without a database call. Signing
  * keys live in PostgreSQL (private parts encrypted with the master key); the newest signs, and a key
- * replaced by {@link #rotate()} keeps verifying until every token it signed has expired.
+ * replaced by {@link #rotate()} keeps verifying until every token it signed has expired. A rotation
+ * is announced on {@link #KEYS_CHANGED} so every node of a cluster loads the new key at once; a node
+ * that missed it loads the keys again when a token names a key it does not know (at most once a second).
  */
 public final class TokenService {
   public static final String ISSUER = "scairelay";
@@ -51,6 +53,11 @@ public final class TokenService {
   private final Clock clock;
   private final Duration maxLifetime;
   private volatile Keys keys;
+  private volatile long lastLoadNanos = System.nanoTime() - RELOAD_INTERVAL_NANOS;
+
+  /** Published on the cluster's event bus after a rotation. */
+  public static final String KEYS_CHANGED = "relay.signing-keys.changed";
+  private static final long RELOAD_INTERVAL_NANOS = 1_000_000_000L;
 
   public TokenService(Vertx vertx, Pool pool, SecretBox secrets, Clock clock, Duration maxLifetime) {
     this.vertx = vertx;
@@ -58,10 +65,12 @@ public final class TokenService {
     this.secrets = secrets;
     this.clock = clock;
     this.maxLifetime = maxLifetime;
+    vertx.eventBus().consumer(KEYS_CHANGED, message -> load());
   }
 
   /** Loads the live keys, creating the first one on a new database. */
   public Future<Void> load() {
+    lastLoadNanos = System.nanoTime();
     return pool.preparedQuery(LIVE_KEYS).execute(Tuple.of(utc(clock.instant()))).compose(rows -> {
       if (rows.size() == 0) {
         return insertKey().compose(v -> load());
@@ -80,6 +89,7 @@ public final class TokenService {
     return pool.preparedQuery(RETIRE_KEYS).execute(Tuple.of(utc(clock.instant().plus(maxLifetime))))
         .compose(v -> insertKey())
         .compose(v -> load())
+        .onSuccess(v -> vertx.eventBus().publish(KEYS_CHANGED, keys.kid()))
         .map(v -> keys.kid());
   }
 
@@ -101,6 +111,13 @@ public final class TokenService {
     if (keys == null) {
       return Future.failedFuture(new IllegalStateException("the signing keys are not loaded yet"));
     }
+    if (!knows(kidOf(token)) && System.nanoTime() - lastLoadNanos > RELOAD_INTERVAL_NANOS) {
+      return load().otherwiseEmpty().compose(v -> check(token));
+    }
+    return check(token);
+  }
+
+  private Future<JsonObject> check(String token) {
     return keys.verifier().authenticate(new TokenCredentials(token)).map(user -> {
       JsonObject claims = user.principal();
       if (!ISSUER.equals(claims.getString("iss"))) {
@@ -108,6 +125,32 @@ public final class TokenService {
       }
       return claims;
     });
+  }
+
+  private boolean knows(String kid) {
+    if (kid == null) {
+      return true; // not ours to look up: the verifier refuses it
+    }
+    for (Object jwk : keys.publicJwks()) {
+      if (kid.equals(((JsonObject) jwk).getString("kid"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The {@code kid} of a JWT's header, or null when it has none or is no JWT. */
+  private static String kidOf(String token) {
+    int dot = token.indexOf('.');
+    if (dot <= 0) {
+      return null;
+    }
+    try {
+      return new JsonObject(new String(java.util.Base64.getUrlDecoder().decode(token.substring(0, dot)),
+          java.nio.charset.StandardCharsets.UTF_8)).getString("kid");
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   /** The public keys that verify tokens, as a JWK set. */

@@ -89,7 +89,7 @@ public final class TestNode implements AutoCloseable {
     all.put("RELAY_CLUSTER_ENABLED", "true");
     all.put("RELAY_CLUSTER_PORT", Integer.toString(clusterPort));
     all.put("RELAY_CLUSTER_MEMBERS", members.stream().map(port -> "127.0.0.1:" + port).collect(Collectors.joining(",")));
-    all.putIfAbsent("RELAY_CLUSTER_NAME", "test-" + clusterPort);
+    all.putIfAbsent("RELAY_CLUSTER_NAME", "test-" + members.get(0));
     all.putIfAbsent("RELAY_CLUSTER_FAILURE_TIMEOUT_SECONDS", "3");
     all.putIfAbsent("RELAY_CLUSTER_NODE_LEASE_MS", "2000");
     RelayConfig config = RelayConfig.load(all);

@@ -60,6 +60,8 @@ public final class TestSink implements AutoCloseable {
 
   private final List<Exchange> exchanges = new CopyOnWriteArrayList<>();
   private final Map<String, Function<Received, Answer>> scripts = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Integer> inFlight = new java.util.HashMap<>();
+  private final Map<String, Integer> mostInFlight = new java.util.HashMap<>();
 
   private TestSink(Vertx vertx) {
     this.vertx = vertx;
@@ -90,6 +92,18 @@ public final class TestSink implements AutoCloseable {
         .map(e -> e.request().eventId()).toList();
   }
 
+  /** The most requests to {@code path} that were ever being answered at once. */
+  public int mostInFlight(String path) {
+    synchronized (exchanges) {
+      return mostInFlight.getOrDefault(path, 0);
+    }
+  }
+
+  /** Every path that received a request. */
+  public java.util.Set<String> paths() {
+    return exchanges.stream().map(e -> e.request().path()).collect(java.util.stream.Collectors.toSet());
+  }
+
   private void handle(HttpServerRequest request) {
     request.body().onSuccess(body -> {
       String path = request.path();
@@ -98,11 +112,16 @@ public final class TestSink implements AutoCloseable {
         Received r = new Received(path, received(path).size(), request.headers(), body.toString());
         answer = scripts.getOrDefault(path, x -> Answer.status(200)).apply(r);
         exchanges.add(new Exchange(r, answer));
+        int now = inFlight.merge(path, 1, Integer::sum);
+        mostInFlight.merge(path, now, Math::max);
       }
       if (answer.noAnswer()) {
         return;
       }
       Runnable respond = () -> {
+        synchronized (exchanges) {
+          inFlight.merge(path, -1, Integer::sum);
+        }
         answer.headers().forEach(request.response()::putHeader);
         request.response().setStatusCode(answer.status())
             .end(answer.body() != null ? answer.body() : "{\"sink\":" + answer.status() + "}");
