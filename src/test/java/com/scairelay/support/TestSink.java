@@ -17,7 +17,8 @@ import java.util.function.Function;
  */
 public final class TestSink implements AutoCloseable {
   /** One request as the sink saw it; {@code index} counts requests to the same path from 0. */
-  public record Received(String path, int index, MultiMap headers, String body) {
+  /** One request; {@code atNanos} is when it arrived, on {@link System#nanoTime()}. */
+  public record Received(String path, int index, MultiMap headers, String body, long atNanos) {
     public JsonObject json() {
       return new JsonObject(body);
     }
@@ -85,6 +86,13 @@ public final class TestSink implements AutoCloseable {
     return exchanges.stream().map(Exchange::request).filter(r -> r.path().equals(path)).toList();
   }
 
+  /** The requests to {@code path} that were answered 2xx, in the order they arrived. */
+  public List<Received> answeredOk(String path) {
+    return exchanges.stream()
+        .filter(e -> e.request().path().equals(path) && !e.answer().noAnswer() && e.answer().status() / 100 == 2)
+        .map(Exchange::request).toList();
+  }
+
   /** Event ids of the requests to {@code path} that were answered 2xx, in the order they arrived. */
   public List<String> delivered(String path) {
     return exchanges.stream()
@@ -109,7 +117,7 @@ public final class TestSink implements AutoCloseable {
       String path = request.path();
       Answer answer;
       synchronized (exchanges) {
-        Received r = new Received(path, received(path).size(), request.headers(), body.toString());
+        Received r = new Received(path, received(path).size(), request.headers(), body.toString(), System.nanoTime());
         answer = scripts.getOrDefault(path, x -> Answer.status(200)).apply(r);
         exchanges.add(new Exchange(r, answer));
         int now = inFlight.merge(path, 1, Integer::sum);
