@@ -115,7 +115,7 @@ public final class RelayNode {
     SecretBox secrets = new SecretBox(setup.masterKey());
     outboundGuard = new OutboundGuard(config.outbound().allowLoopback(), config.outbound().allowPrivateNetworks());
     connectors = Connectors.builtIn(outboundGuard);
-    lease = new NodeLease(vertx, pool, nodeId, "http://" + config.httpHost() + ":" + config.httpPort(), config.cluster().nodeLease());
+    lease = new NodeLease(vertx, pool, nodeId, "http://" + config.httpHost() + ":" + config.httpPort(), config.cluster().nodeLease(), ownership);
     outbox = new Outbox(vertx, pool, leases, nodeId, ownership);
     audit = new AuditLog(pool, outbox, clock, new WebhookFanOut());
     failureAudits = new FailureAuditLimiter(config.signatureFailureAuditsPerMinute());

@@ -45,8 +45,9 @@ public final class ClusterRoutes implements Routes {
     String targetId = ctx.queryParams().get("target_id");
     Map<String, String> members = addresses.get();
     JsonArray seen = new JsonArray();
+    java.util.List<String> owners = ownership.owners();
     ownership.members().forEach(id -> seen.add(new JsonObject().put("node_id", id).put("address", members.get(id))
-        .put("self", id.equals(lease.nodeId()))));
+        .put("self", id.equals(lease.nodeId())).put("owns_targets", owners.contains(id))));
     JsonObject answer = new JsonObject().put("clustered", clustered).put("node_id", lease.nodeId()).put("members", seen);
     lease.nodes()
         .compose(nodes -> {

@@ -4,15 +4,19 @@ import com.scairelay.targets.Ownership;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Rendezvous (highest random weight) hashing of target ids over the current members: every node that
  * sees the same members picks the same owner, and when a member joins or leaves only the targets it
- * wins or held move. The members come from Hazelcast ({@link ClusterNode}).
+ * wins or held move. The members come from Hazelcast ({@link ClusterNode}); a member whose lease in
+ * PostgreSQL has run out is left out until it holds one again.
  */
 public final class Rendezvous implements Ownership {
   private volatile List<Member> members = List.of();
+  private volatile List<Member> owners = List.of();
+  private volatile Set<String> leased;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
   private record Member(String nodeId, long seed) {
@@ -20,7 +24,7 @@ public final class Rendezvous implements Ownership {
 
   @Override
   public String ownerOf(String targetId) {
-    List<Member> current = members;
+    List<Member> current = owners;
     long target = fnv1a(targetId);
     String best = null;
     long bestScore = 0;
@@ -40,14 +44,39 @@ public final class Rendezvous implements Ownership {
   }
 
   @Override
+  public List<String> owners() {
+    return owners.stream().map(Member::nodeId).toList();
+  }
+
+  @Override
   public void onChange(Runnable listener) {
     listeners.add(listener);
   }
 
+  @Override
+  public synchronized void leasesValid(Set<String> nodeIds) {
+    leased = Set.copyOf(nodeIds);
+    recompute();
+  }
+
   /** The members now (in any order); tells the listeners. */
-  void update(List<String> nodeIds) {
+  synchronized void update(List<String> nodeIds) {
     members = nodeIds.stream().sorted().map(id -> new Member(id, mix(fnv1a(id)))).toList();
-    listeners.forEach(Runnable::run);
+    recompute();
+  }
+
+  /**
+   * Targets are shared among the members that hold a lease in PostgreSQL (all of them until the first
+   * sweep has read the leases, or should none hold one); listeners hear of every change.
+   */
+  private void recompute() {
+    Set<String> valid = leased;
+    List<Member> candidates = valid == null ? members : members.stream().filter(m -> valid.contains(m.nodeId())).toList();
+    List<Member> next = candidates.isEmpty() ? members : candidates;
+    if (!next.equals(owners)) {
+      owners = next;
+      listeners.forEach(Runnable::run);
+    }
   }
 
   private static long fnv1a(String value) {

@@ -26,8 +26,8 @@ final class DeliveryStore {
   /**
    * The head of a target's queue, claimed in one statement by the node that holds the target
    * ({@code fence}: its row in {@code target_owners}; without it nothing is claimed and {@code owned}
-   * is false). Of the target's first {@code $2} pending rows, the ones this node holds already are
-   * skipped ({@code mine}: in flight or being written); the rest are claimable up to the first retry
+   * is false). Of the target's first {@code $2} pending rows, the ones the actor has open are
+   * skipped ({@code mine}, {@code $7}: in flight or being written); the rest are claimable up to the first retry
    * not due ({@code stop}), at most {@code $6} of them, each not locked by another claim ({@code FOR
    * UPDATE SKIP LOCKED}). A row leased by another node is claimable: that node no longer holds the
    * target, so it released the target after its last answer or its node lease ran out, and it sends
@@ -42,7 +42,7 @@ final class DeliveryStore {
         SELECT id, next_attempt_at, lease_owner, lease_expires_at FROM deliveries
         WHERE target_id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM fence) ORDER BY id LIMIT $2
       ), mine AS (
-        SELECT id FROM head WHERE lease_owner = $3 AND lease_expires_at > $4
+        SELECT id FROM head WHERE id = ANY($7)
       ), stop AS (
         SELECT id, next_attempt_at AS until FROM head
         WHERE id NOT IN (SELECT id FROM mine) AND next_attempt_at > $4
@@ -69,7 +69,8 @@ final class DeliveryStore {
       WHERE o.node_id <> $3 AND NOT EXISTS (SELECT 1 FROM relay_nodes n WHERE n.node_id = o.node_id AND n.expires_at > now())
       RETURNING epoch""";
   private static final String HELD_BY = "SELECT epoch FROM target_owners WHERE target_id = $1 AND node_id = $2";
-  private static final String RELEASE_TARGET = "DELETE FROM target_owners WHERE target_id = $1 AND node_id = $2";
+  /** Released, the row stays with no holder ({@code ''}, never a node) so the next take-over counts on from its epoch. */
+  private static final String RELEASE_TARGET = "UPDATE target_owners SET node_id = '' WHERE target_id = $1 AND node_id = $2";
   private static final String RELEASE = """
       UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ANY($1) AND lease_owner = $2""";
   private static final String DUE_TARGETS = """
@@ -115,8 +116,9 @@ final class DeliveryStore {
   }
 
   /** Claims the due head of the target's queue (see {@link #CLAIM_HEAD}), with the payload of each row. */
-  Future<Head> claimHead(TargetKind kind, String targetId, int headLimit, int limit, String node, Instant now, Instant leaseUntil) {
-    Tuple args = Tuple.of(targetId, headLimit, node, utc(now), utc(leaseUntil), limit);
+  Future<Head> claimHead(TargetKind kind, String targetId, int headLimit, int limit, String node, Instant now, Instant leaseUntil,
+                         Long[] open) {
+    Tuple args = Tuple.of(targetId, headLimit, node, utc(now), utc(leaseUntil), limit).addArrayOfLong(open);
     return pool.preparedQuery(claims.get(kind.name())).execute(args).map(rows -> {
       List<Claimed> claimed = new ArrayList<>();
       Instant waitUntil = null;

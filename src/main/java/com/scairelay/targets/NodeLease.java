@@ -21,6 +21,7 @@ import java.time.Duration;
  * later than the moment the renewal was sent, and the node counts its lease from that moment on its
  * monotonic clock. So the node believes its lease over no later than PostgreSQL does, whatever the
  * wall clocks say; only a difference in clock rates, far below a second per lease, could matter.
+ * After each renewal it tells {@link Ownership} which nodes hold a valid lease.
  */
 public final class NodeLease {
   private static final Logger log = LoggerFactory.getLogger(NodeLease.class);
@@ -30,7 +31,7 @@ public final class NodeLease {
       ON CONFLICT (node_id) DO UPDATE SET http_url = excluded.http_url, renewed_at = now(), expires_at = excluded.expires_at""";
   private static final String FORGET_DEAD = "DELETE FROM relay_nodes WHERE expires_at < now() - interval '1 day'";
   private static final String LEAVE = """
-      WITH targets AS (DELETE FROM target_owners WHERE node_id = $1),
+      WITH targets AS (UPDATE target_owners SET node_id = '' WHERE node_id = $1),
            leases AS (UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'pending' AND lease_owner = $1)
       DELETE FROM relay_nodes WHERE node_id = $1""";
   private static final String NODES = """
@@ -38,20 +39,25 @@ public final class NodeLease {
         (SELECT count(*) FROM target_owners o WHERE o.node_id = n.node_id) AS targets_held
       FROM relay_nodes n WHERE expires_at > now() - interval '1 hour' ORDER BY started_at""";
 
+  private static final String VALID = "SELECT node_id FROM relay_nodes WHERE expires_at > now()";
   private static final String HOLDER = "SELECT node_id, epoch, acquired_at, target_kind FROM target_owners WHERE target_id = $1";
 
   private final Vertx vertx;
+  private final Ownership ownership;
   private final Pool pool;
   private final String nodeId;
   private volatile String httpUrl;
   private final Duration ttl;
   private volatile long validUntilNanos = System.nanoTime();
   private volatile boolean wasValid;
+  private volatile int generation;
   private long timer = -1;
   private long renewals;
   private boolean left;
 
-  public NodeLease(Vertx vertx, Pool pool, String nodeId, String httpUrl, Duration ttl) {
+  /** @param ownership told after every renewal which nodes hold a valid lease */
+  public NodeLease(Vertx vertx, Pool pool, String nodeId, String httpUrl, Duration ttl, Ownership ownership) {
+    this.ownership = ownership;
     this.vertx = vertx;
     this.pool = pool;
     this.nodeId = nodeId;
@@ -68,6 +74,14 @@ public final class NodeLease {
   /** Whether an attempt may start now. Safe from any thread. */
   public boolean valid() {
     return System.nanoTime() - validUntilNanos < 0;
+  }
+
+  /**
+   * Counts the times the lease was taken again after it had run out. Rows claimed under an earlier
+   * generation are not sent: another node may have taken their target over in the gap.
+   */
+  public int generation() {
+    return generation;
   }
 
   public String nodeId() {
@@ -99,6 +113,9 @@ public final class NodeLease {
     long sentAt = System.nanoTime();
     return pool.preparedQuery(RENEW).execute(Tuple.of(nodeId, httpUrl, ttl.toMillis()))
         .onSuccess(rows -> {
+          if (!valid()) {
+            generation++; // held again after a gap: what was claimed before may be another node's now
+          }
           validUntilNanos = sentAt + ttl.toNanos();
           if (!wasValid) {
             wasValid = true;
@@ -108,6 +125,7 @@ public final class NodeLease {
             pool.query(FORGET_DEAD).execute();
           }
         })
+        .compose(v -> validNodes().onSuccess(ownership::leasesValid))
         .onFailure(err -> {
           if (wasValid && !valid()) {
             wasValid = false;
@@ -127,6 +145,15 @@ public final class NodeLease {
     vertx.cancelTimer(timer);
     validUntilNanos = System.nanoTime();
     return pool.preparedQuery(LEAVE).execute(Tuple.of(nodeId)).mapEmpty();
+  }
+
+  /** The nodes whose lease is valid now, by PostgreSQL's clock. */
+  public Future<java.util.Set<String>> validNodes() {
+    return pool.query(VALID).execute().map(rows -> {
+      java.util.Set<String> ids = new java.util.HashSet<>();
+      rows.forEach(row -> ids.add(row.getString(0)));
+      return ids;
+    });
   }
 
   /** The nodes PostgreSQL knows of (live or dead within the hour), oldest first. */

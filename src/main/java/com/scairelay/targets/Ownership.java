@@ -12,11 +12,24 @@ public interface Ownership {
   /** The node id of the target's owner. */
   String ownerOf(String targetId);
 
-  /** The node ids among which targets are shared now. */
+  /** The node ids of the members now. */
   List<String> members();
+
+  /** The members among which targets are shared now: those holding a valid lease. */
+  default List<String> owners() {
+    return members();
+  }
 
   /** Called, on any thread, after the members changed: owners may have moved. */
   void onChange(Runnable listener);
+
+  /**
+   * The nodes whose lease in PostgreSQL is valid now, read after every renewal of this node's lease:
+   * a member without one (it lost PostgreSQL, or has not started delivering yet) owns nothing until it
+   * has one, so the others take its targets over.
+   */
+  default void leasesValid(java.util.Set<String> nodeIds) {
+  }
 
   /** A node alone: it owns everything. */
   static Ownership singleNode(String nodeId) {

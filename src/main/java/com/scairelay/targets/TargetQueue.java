@@ -14,8 +14,10 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The queue actor of one target (DESIGN.md §1), on the node that owns the target; the lease of each
@@ -44,10 +46,14 @@ final class TargetQueue {
   private final TargetQueues queues;
   private final CircuitBreaker breaker;
   private final ArrayDeque<Claimed> ready = new ArrayDeque<>();
+  /** Rows sent and not yet recorded: in flight, or their result being written. Claims skip them. */
+  private final Set<Long> open = new HashSet<>();
   private int inFlight;
   private int writing;
   private boolean claiming;
   private boolean wakeAgain;
+  private int readyGeneration;
+  private boolean resultsFailing;
   private boolean handingOff;
   private boolean handedOff;
   private long timerId = -1;
@@ -176,12 +182,15 @@ final class TargetQueue {
     Instant now = queues.clock().instant();
     int prefetch = Math.max(slots, queues.settings().prefetch());
     Instant leaseUntil = now.plus(queues.settings().lease());
-    return queues.store().claimHead(kind, targetId, prefetch + inFlight + writing, prefetch, queues.node(), now, leaseUntil)
+    return queues.store().claimHead(kind, targetId, prefetch + open.size(), prefetch, queues.node(), now, leaseUntil,
+            open.toArray(Long[]::new))
         .map(head -> {
           if (!head.owned()) {
             // Another node took the target (this node's lease ran out): what it claimed is that node's now.
+            // Should the target be free again and this node its owner, the next look takes it back.
             queues.lost(targetId);
             cancelTimer();
+            wakeAgain = queues.owned(targetId);
             return null;
           }
           if (head.claimed().isEmpty() && head.waitUntil() != null) {
@@ -190,16 +199,29 @@ final class TargetQueue {
             cancelTimer();
           }
           ready.addAll(head.claimed());
+          readyGeneration = queues.lease().generation();
+          resultsFailing = false;
           sendReady(target, slots);
           return null;
         });
   }
 
-  /** Starts attempts while slots are free; none once the node's lease has run out (another node may hold the target now). */
+  /**
+   * Starts attempts while slots are free; none once the node's lease has run out, nor of rows claimed
+   * before it ran out (another node may have taken the target in the gap): those are given back.
+   */
   private void sendReady(Target target, int slots) {
-    if (!queues.lease().valid()) {
+    if (resultsFailing) {
+      return; // the rows were given back; the next claim starts again
+    }
+    if (!queues.lease().valid() || readyGeneration != queues.lease().generation()) {
       log.debug("target {}: the node's lease ran out, its claimed rows are given back", targetId);
-      releaseReady();
+      boolean stale = queues.lease().valid();
+      releaseReady().onComplete(v -> {
+        if (stale) {
+          wake(); // held again: claim afresh
+        }
+      });
       return;
     }
     while (inFlight < slots && !ready.isEmpty()) {
@@ -219,6 +241,7 @@ final class TargetQueue {
 
   private void send(Target target, Claimed delivery) {
     inFlight++;
+    open.add(delivery.id());
     Instant attemptedAt = queues.clock().instant();
     Connector connector = queues.connectors().find(target.connector()).orElse(null);
     if (connector == null) {
@@ -234,6 +257,7 @@ final class TargetQueue {
         .onFailure(err -> {
           // The breaker refused the call: no attempt was made, give the lease back.
           inFlight--;
+          open.remove(delivery.id());
           queues.store().release(List.of(delivery.id()), queues.node()).onComplete(v -> wake());
         });
   }
@@ -267,10 +291,17 @@ final class TargetQueue {
     writing++;
     queues.writer().write(new ResultWriter.Result(kind, targetId, delivery, result, decision, attempts, rateLimited,
             firstFailedAt, attemptedAt, alert))
-        .onFailure(err -> log.warn("target {}: the result of delivery {} was not written, its lease will expire and it is sent again: {}",
-            targetId, delivery.id(), err.toString()))
+        .onFailure(err -> {
+          // PostgreSQL is not taking results: send nothing more of what is claimed (each answer would be
+          // lost too and the message sent again); claim afresh once a claim succeeds.
+          resultsFailing = true;
+          releaseReady();
+          log.warn("target {}: the result of delivery {} was not written, its lease will expire and it is sent again: {}",
+              targetId, delivery.id(), err.toString());
+        })
         .onComplete(ar -> {
           writing--;
+          open.remove(delivery.id());
           if (!queueMovesOn) {
             inFlight--;
           }
