@@ -22,6 +22,11 @@ import java.util.function.Function;
 final class Sink implements AutoCloseable {
   enum Behaviour { OK, FAIL, HANG }
 
+  /** Told of every delivery answered 200 (or about to be, after {@link #okDelayMs}): its path, body and arrival time. */
+  interface Recorder {
+    void delivered(String path, JsonObject body, long arrivedNanos);
+  }
+
   final Map<Long, Long> sentAtNanos = new ConcurrentHashMap<>();
   final Map<Long, Integer> arrivals = new ConcurrentHashMap<>();
   final Map<String, LongAdder> deliveredByPath = new ConcurrentHashMap<>();
@@ -36,9 +41,15 @@ final class Sink implements AutoCloseable {
   /** The last delivery's body and headers: what the node sends, to measure the sink with requests of the same size. */
   volatile Buffer lastBody;
   volatile MultiMap lastHeaders;
+  /** How long an OK answer waits before the 200 goes out (0: at once); a delivery counts when it arrived. Not touched by {@link #reset}. */
+  volatile long okDelayMs;
+  /** Told of every OK delivery when it arrived (null: none). Not touched by {@link #reset}. */
+  volatile Recorder recorder;
+  private final Vertx vertx;
   private final HttpServer server;
 
   Sink(Vertx vertx) {
+    this.vertx = vertx;
     server = vertx.createHttpServer().requestHandler(this::handle).listen(0, "127.0.0.1").await();
   }
 
@@ -62,7 +73,8 @@ final class Sink implements AutoCloseable {
         return;
       }
       long now = System.nanoTime();
-      JsonObject content = new JsonObject(body).getJsonObject("content");
+      JsonObject json = new JsonObject(body);
+      JsonObject content = json.getJsonObject("content");
       Long seq = content == null ? null : content.getLong("seq");
       if (seq != null) {
         arrivals.merge(seq, 1, Integer::sum);
@@ -81,7 +93,16 @@ final class Sink implements AutoCloseable {
       lastHeaders = request.headers();
       delivered.increment();
       deliveredByPath.computeIfAbsent(path, p -> new LongAdder()).increment();
-      request.response().setStatusCode(200).end();
+      Recorder r = recorder;
+      if (r != null) {
+        r.delivered(path, json, now);
+      }
+      long delay = okDelayMs;
+      if (delay > 0) {
+        vertx.setTimer(delay, t -> request.response().setStatusCode(200).end());
+      } else {
+        request.response().setStatusCode(200).end();
+      }
     });
   }
 
