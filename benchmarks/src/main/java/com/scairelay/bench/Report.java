@@ -28,10 +28,41 @@ final class Report {
   /** pg_stat_statements of each measured run, by run name: {calls, total_ms, top: […]} or {unavailable: reason}. */
   private final java.util.Map<String, JsonObject> statements = new java.util.LinkedHashMap<>();
   private String elapsed = "";
+  /** The report's title; what its headline figures are called (Markdown heading, stdout, the JSON flag of each figure); its note. */
+  private final String title;
+  private final String headlinesName;
+  private final String headlineKey;
+  private final String note;
+  private final boolean charts;
+  /** Sections after the tables: a Markdown heading and text, and the same as JSON under their key. */
+  private final List<String[]> sections = new ArrayList<>();
+  private final JsonObject sectionsJson = new JsonObject();
 
+  /** The report of benchmarks/run.sh: the targets of issue 10, charts of the load runs. */
   Report(JsonObject machine, String command) {
+    this(machine, command, "ScaiRelay benchmark run", "Targets of issue 10", "issue_10",
+        "the load generator, the sink and the node share the machine's cores; `wrk-…` runs are driven by wrk"
+            + " (C, one thread), the others by the harness's Java generator.", true);
+  }
+
+  /**
+   * @param headlinesName what the headline figures are called ("Targets of issue 10"), {@code headlineKey} the JSON
+   *     flag that marks them; {@code charts}: write throughput.png and latency.png
+   */
+  Report(JsonObject machine, String command, String title, String headlinesName, String headlineKey, String note, boolean charts) {
     this.machine = machine;
     this.command = command;
+    this.title = title;
+    this.headlinesName = headlinesName;
+    this.headlineKey = headlineKey;
+    this.note = note;
+    this.charts = charts;
+  }
+
+  /** A section of its own after the tables: {@code markdown} under {@code heading}, and {@code json} under {@code key} in results.json. */
+  void section(String key, String heading, String markdown, Object json) {
+    sections.add(new String[] {heading, markdown});
+    sectionsJson.put(key, json);
   }
 
   void run(LoadGenerator.Result result) {
@@ -79,7 +110,7 @@ final class Report {
     if (headlines.isEmpty()) {
       return;
     }
-    System.out.println("== targets of issue 10");
+    System.out.println("== " + headlinesName.toLowerCase());
     for (Figure f : headlines) {
       System.out.printf("  %-8s %-66s %10s %-14s target %-34s %s%n", f.scenario(), f.measure(), format(f.value()), f.unit(), f.target(),
           f.verdict().isEmpty() ? "(not measured)" : f.verdict());
@@ -97,7 +128,7 @@ final class Report {
     JsonArray figs = new JsonArray();
     figures.forEach(f -> figs.add(new JsonObject().put("scenario", f.scenario()).put("measure", f.measure())
         .put("value", Double.isNaN(f.value()) ? null : f.value()).put("unit", f.unit()).put("target", f.target())
-        .put("verdict", f.verdict()).put("note", f.note()).put("issue_10", headlines.contains(f))));
+        .put("verdict", f.verdict()).put("note", f.note()).put(headlineKey, headlines.contains(f))));
     JsonArray rs = new JsonArray();
     for (LoadGenerator.Result r : runs) {
       rs.add(new JsonObject().put("name", r.name()).put("offered_rate", r.offeredRate()).put("connections", r.connections())
@@ -107,15 +138,19 @@ final class Report {
           .put("pg_statements", statements.get(r.name()))
           .put("rate_per_second", new JsonArray(r.ratePerSecond())).put("p99_per_second_ms", new JsonArray(r.p99PerSecond())));
     }
-    Files.writeString(dir.resolve("results.json"), new JsonObject().put("machine", machine).put("command", command)
-        .put("elapsed", elapsed).put("figures", figs).put("runs", rs).encodePrettily());
+    JsonObject json = new JsonObject().put("machine", machine).put("command", command)
+        .put("elapsed", elapsed).put("figures", figs).put("runs", rs);
+    sectionsJson.forEach(e -> json.put(e.getKey(), e.getValue()));
+    Files.writeString(dir.resolve("results.json"), json.encodePrettily());
     Files.writeString(dir.resolve("results.md"), markdown());
-    charts(dir);
+    if (charts) {
+      charts(dir);
+    }
   }
 
   String markdown() {
     StringBuilder md = new StringBuilder();
-    md.append("# ScaiRelay benchmark run\n\n");
+    md.append("# ").append(title).append("\n\n");
     md.append("- date: ").append(machine.getString("date")).append('\n');
     md.append("- machine: ").append(machine.getString("cpu")).append(", ").append(machine.getInteger("cores")).append(" cores, ")
         .append(machine.getString("memory")).append(", ").append(machine.getString("os")).append('\n');
@@ -124,10 +159,9 @@ final class Report {
     if (!elapsed.isEmpty()) {
       md.append("- elapsed: ").append(elapsed).append('\n');
     }
-    md.append("- note: the load generator, the sink and the node share the machine's cores; `wrk-…` runs are driven by wrk"
-        + " (C, one thread), the others by the harness's Java generator.\n\n");
+    md.append("- note: ").append(note).append("\n\n");
     if (!headlines.isEmpty()) {
-      md.append("## Targets of issue 10\n\n| scenario | measure | value | target | verdict |\n| --- | --- | --- | --- | --- |\n");
+      md.append("## ").append(headlinesName).append("\n\n| scenario | measure | value | target | verdict |\n| --- | --- | --- | --- | --- |\n");
       for (Figure f : headlines) {
         md.append("| ").append(f.scenario()).append(" | ").append(f.measure()).append(" | ").append(format(f.value())).append(' ').append(f.unit())
             .append(" | ").append(f.target()).append(" | ").append(f.verdict().isEmpty() ? "not measured" : f.verdict()).append(" |\n");
@@ -165,7 +199,15 @@ final class Report {
         }
       });
     }
-    md.append("\n![throughput](throughput.png)\n\n![latency](latency.png)\n");
+    for (String[] section : sections) {
+      md.append("\n## ").append(section[0]).append("\n\n").append(section[1]);
+      if (!section[1].endsWith("\n")) {
+        md.append('\n');
+      }
+    }
+    if (charts) {
+      md.append("\n![throughput](throughput.png)\n\n![latency](latency.png)\n");
+    }
     return md.toString();
   }
 
