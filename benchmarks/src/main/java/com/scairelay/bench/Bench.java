@@ -678,6 +678,11 @@ public final class Bench {
 
   /** The body of an inbound webhook: a unique event id (this run's id, a prefix, n) and {@code seq} n in its content. */
   private String inboundBody(String prefix, long n) {
+    return inboundBody(runId, prefix, n);
+  }
+
+  /** The same for any run id (ClusterBench's too). */
+  static String inboundBody(String runId, String prefix, long n) {
     return "{\"event_id\":\"" + runId + "-" + prefix + "-" + n + "\",\"sender\":{\"external_id\":\"U" + (n % 100)
         + "\",\"display_name\":\"Bench user " + (n % 100) + "\"},\"content\":{\"msgtype\":\"swp.text\",\"body\":\"hello from the benchmark, message "
         + n + "\",\"seq\":" + n + "}}";
@@ -698,8 +703,11 @@ public final class Bench {
   /** The same requests for wrk, request k to bridge k % bridges; signed now (the node accepts timestamps within ±300 s). */
   private Wrk.Request signedInbound(List<String[]> bridges, String prefix, long k) {
     long n = seqs.incrementAndGet();
-    String[] bridge = bridges.get((int) (k % bridges.size()));
-    String body = inboundBody(prefix, n);
+    return signedInbound(bridges.get((int) (k % bridges.size())), inboundBody(prefix, n));
+  }
+
+  /** A wrk request: {@code body} posted to the inbound webhook of {@code bridge} (id, secret), signed now. */
+  static Wrk.Request signedInbound(String[] bridge, String body) {
     return new Wrk.Request("/v1/bridges/" + bridge[0] + "/inbound",
         Map.of("X-ScaiWave-Bridge-Signature", Signer.header(bridge[1], body.getBytes(StandardCharsets.UTF_8)), "Content-Type", "application/json"), body);
   }
@@ -747,7 +755,7 @@ public final class Bench {
   }
 
   /** A wrk run as a load run of the report (no per-second series); {@code acks} are its successful answers. */
-  private static LoadGenerator.Result asRun(Wrk.Result r, long acks) {
+  static LoadGenerator.Result asRun(Wrk.Result r, long acks) {
     Map<String, Long> answers = new LinkedHashMap<>();
     answers.put("2xx/3xx", r.successes());
     answers.put("non-2xx/3xx", r.statusErrors());
@@ -910,13 +918,13 @@ public final class Bench {
   }
 
   /** The node's scratch data directory: gone after the run unless --keep-data=true. */
-  private static void deleteTree(Path dir) throws java.io.IOException {
+  static void deleteTree(Path dir) throws java.io.IOException {
     try (var paths = Files.walk(dir)) {
       paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
   }
 
-  private static double selfCpuSeconds() {
+  static double selfCpuSeconds() {
     return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime() / 1e9;
   }
@@ -929,11 +937,11 @@ public final class Bench {
     return repo.resolve("benchmarks/target/scairelay-bench.jar").toString();
   }
 
-  private static String java() {
+  static String java() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
-  private static int freePort() throws Exception {
+  static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
