@@ -74,6 +74,8 @@ public final class ClusterBench {
   private final AtomicLong seqs = new AtomicLong();
   /** Every process started here that may still run: stopped at the end, or by the shutdown hook. */
   private final List<NodeProcess> running = new CopyOnWriteArrayList<>();
+  /** Set by the shutdown hook: nothing is started any more. */
+  private volatile boolean stopping;
   private Path nodeJar;
   private NodeProcess postgres;
   private int pgPort;
@@ -129,7 +131,10 @@ public final class ClusterBench {
       }
     }
     ClusterBench bench = new ClusterBench(opts, quick, ("benchmarks/cluster.sh " + String.join(" ", shown)).trim());
-    Thread hook = new Thread(bench::stopEverything, "cluster-bench-stop");
+    Thread hook = new Thread(() -> {
+      bench.stopping = true;
+      bench.stopEverything();
+    }, "cluster-bench-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     int status = 0;
     try {
@@ -228,7 +233,10 @@ public final class ClusterBench {
   }
 
   /** A process of this run: its output in {@code <work>/<name>.log}, its pid in {@code <work>/pids} (cluster.sh's safety net). */
-  private NodeProcess start(String name, List<String> command, Map<String, String> env) throws IOException {
+  private synchronized NodeProcess start(String name, List<String> command, Map<String, String> env) throws IOException {
+    if (stopping) {
+      throw new IllegalStateException("the harness is stopping: " + name + " is not started");
+    }
     NodeProcess p = new NodeProcess(command, env, work.resolve(name + ".log"));
     running.add(p);
     recordPid(p.pid(), name);
