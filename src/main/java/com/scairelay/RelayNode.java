@@ -101,6 +101,7 @@ public final class RelayNode {
   private final List<Long> timers = new ArrayList<>();
   private final List<String> deployments = new ArrayList<>();
   private boolean stopped;
+  private io.vertx.core.eventbus.MessageConsumer<String> roomEvents;
   private int port;
 
   private RelayNode(Vertx vertx, NodeSetup setup) {
@@ -200,7 +201,9 @@ public final class RelayNode {
   /** The delivery side first, then HTTP: nothing is accepted before it can be delivered. */
   private Future<Void> deploy() {
     List<IngressVerticle> http = new ArrayList<>();
-    return vertx.deployVerticle(targetQueues)
+    roomEvents = EventLog.relayToStreams(vertx);
+    return roomEvents.completion()
+        .compose(v -> vertx.deployVerticle(targetQueues))
         .onSuccess(deployments::add)
         .compose(id -> vertx.deployVerticle(() -> {
           IngressVerticle verticle = new IngressVerticle(config, this::eventLog, this::routes);
@@ -287,6 +290,7 @@ public final class RelayNode {
       undeployed = undeployed.compose(v -> vertx.undeploy(id));
     }
     return undeployed
+        .compose(v -> roomEvents.unregister().otherwiseEmpty())
         .compose(v -> flushCounters().otherwiseEmpty())
         .compose(v -> lease.leave().onFailure(err -> log.warn("releasing this node's targets failed, others take them when its lease runs out: {}",
             err.getMessage())).otherwiseEmpty())

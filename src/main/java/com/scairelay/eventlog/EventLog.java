@@ -5,6 +5,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
@@ -51,6 +53,23 @@ public final class EventLog {
   /** Cluster-wide: every node's WebSocket clients of the room hear each new event. */
   private static final String PRUNE_DEDUPE = "DELETE FROM inbound_dedupe WHERE received_at < $1";
 
+  /**
+   * Cluster-wide: every new event, published to one consumer per node ({@link #relayToStreams}), which
+   * passes it to the streams of its room on that node. One address for all rooms: a publish to it costs
+   * the same whether or not anyone streams the room, where one clustered address per room would ask the
+   * cluster for the subscribers of each room.
+   */
+  public static final String ROOM_EVENTS = "relay.room-events";
+  private static final String ROOM_HEADER = "room";
+
+  /** The node's one consumer of {@link #ROOM_EVENTS}: each event goes to {@link #roomAddress} on this node only. */
+  public static MessageConsumer<String> relayToStreams(Vertx vertx) {
+    DeliveryOptions local = new DeliveryOptions().setLocalOnly(true);
+    return vertx.eventBus().<String>consumer(ROOM_EVENTS,
+        message -> vertx.eventBus().publish(roomAddress(message.headers().get(ROOM_HEADER)), message.body(), local));
+  }
+
+  /** Node-local: the events of one room, for the WebSocket streams of this node. */
   public static String roomAddress(String roomId) {
     return "relay.room." + roomId;
   }
@@ -163,7 +182,7 @@ public final class EventLog {
             item.promise.tryComplete(new Appended(item.eventId(), !item.stored));
           }
           for (StoredEvent event : written) {
-            vertx.eventBus().publish(roomAddress(event.roomId()), event.toJson().encode());
+            vertx.eventBus().publish(ROOM_EVENTS, event.toJson().encode(), new DeliveryOptions().addHeader(ROOM_HEADER, event.roomId()));
           }
         })
         .onFailure(err -> failed(batch, err))

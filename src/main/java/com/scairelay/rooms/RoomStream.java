@@ -42,7 +42,7 @@ final class RoomStream implements Handler<RoutingContext> {
   @SuppressWarnings("unchecked")
   private void stream(RoutingContext ctx, String roomId, ServerWebSocket ws) {
     MessageConsumer<String>[] consumer = new MessageConsumer[1];
-    consumer[0] = ctx.vertx().eventBus().consumer(EventLog.roomAddress(roomId), message -> {
+    consumer[0] = ctx.vertx().eventBus().localConsumer(EventLog.roomAddress(roomId), message -> {
       if (ws.isClosed()) {
         return;
       }

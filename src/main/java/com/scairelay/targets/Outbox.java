@@ -26,6 +26,7 @@ import static com.scairelay.store.Times.utc;
  * pruning are here too; claims and results belong to the queue actors.
  */
 public final class Outbox {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Outbox.class);
   private static final String ENQUEUE = """
       INSERT INTO deliveries (target_id, target_kind, event_id, next_attempt_at, created_at, updated_at)
       SELECT t.target_id, $3, t.event_id, $4, $4, $4
@@ -169,7 +170,16 @@ public final class Outbox {
     if (forwarded) {
       options.addHeader(TargetQueues.FORWARDED, "1");
     }
-    vertx.eventBus().send(wakeAddress(local ? nodeId : owner), kind + ":" + targetId, options);
+    try {
+      vertx.eventBus().send(wakeAddress(local ? nodeId : owner), kind + ":" + targetId, options);
+    } catch (RuntimeException e) {
+      // Sending to a member that has just died can throw from the clustered event bus; this runs after a
+      // commit, whose caller must still be answered. The owner's sweep finds the rows.
+      if (local) {
+        localWakes.decrementAndGet();
+      }
+      log.debug("wake-up of target {} for node {} not sent: {}", targetId, owner, e.toString());
+    }
   }
 
   /** Deletes finished deliveries (and their attempts) last changed before {@code before}; answers how many. */
