@@ -133,7 +133,7 @@ final class TargetQueue {
     if (queues.holds(targetId)) {
       return Future.succeededFuture(true);
     }
-    if (!queues.owned(targetId)) {
+    if (!queues.owns(targetId)) {
       return Future.succeededFuture(false);
     }
     return queues.store().acquire(kind, targetId, queues.node()).map(held -> {
@@ -190,7 +190,7 @@ final class TargetQueue {
             // Should the target be free again and this node its owner, the next look takes it back.
             queues.lost(targetId);
             cancelTimer();
-            wakeAgain = queues.owned(targetId);
+            wakeAgain = queues.owns(targetId);
             return null;
           }
           if (head.claimed().isEmpty() && head.waitUntil() != null) {

@@ -144,7 +144,8 @@ public final class TargetQueues extends VerticleBase {
     }
   }
 
-  private boolean owns(String targetId) {
+  /** Whether this node owns the target by the members it sees. */
+  boolean owns(String targetId) {
     return node().equals(outbox.ownership().ownerOf(targetId));
   }
 
@@ -158,13 +159,13 @@ public final class TargetQueues extends VerticleBase {
         queue.handOff();
       }
     }
-    held.entrySet().removeIf(entry -> {
-      if (active.containsKey(entry.getKey()) || owns(entry.getKey())) {
-        return false;
-      }
-      store.releaseTarget(entry.getKey(), node()).onComplete(v -> outbox.wake(entry.getValue(), entry.getKey()));
-      return true;
-    });
+    List<Map.Entry<String, String>> moved = held.entrySet().stream()
+        .filter(entry -> !active.containsKey(entry.getKey()) && !owns(entry.getKey()))
+        .map(entry -> Map.entry(entry.getKey(), entry.getValue())).toList();
+    for (Map.Entry<String, String> target : moved) {
+      held.remove(target.getKey());
+      store.releaseTarget(target.getKey(), node()).onComplete(v -> outbox.wake(target.getValue(), target.getKey()));
+    }
     sweep();
   }
 
@@ -195,10 +196,6 @@ public final class TargetQueues extends VerticleBase {
     } else {
       outbox.wake(kind, queue.targetId());
     }
-  }
-
-  boolean owned(String targetId) {
-    return owns(targetId);
   }
 
   NodeLease lease() {
