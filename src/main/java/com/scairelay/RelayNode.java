@@ -35,6 +35,9 @@ import com.scairelay.targets.Ownership;
 import com.scairelay.targets.TargetKinds;
 import com.scairelay.targets.TargetQueues;
 import com.scairelay.transport.Connectors;
+import com.scairelay.ingress.PlatformListeners;
+import com.scairelay.bridges.BridgeMessages;
+import com.scairelay.bridges.BridgeShadows;
 import com.scairelay.transport.OutboundGuard;
 import com.scairelay.webhooks.WebhookFanOut;
 import com.scairelay.webhooks.WebhookRoutes;
@@ -115,7 +118,7 @@ public final class RelayNode {
     this.leases = pool(vertx, setup.pg(), LEASE_POOL_SIZE, config.pgTimeout(), false);
     SecretBox secrets = new SecretBox(setup.masterKey());
     outboundGuard = new OutboundGuard(config.outbound().allowLoopback(), config.outbound().allowPrivateNetworks());
-    connectors = Connectors.builtIn(outboundGuard);
+    connectors = Connectors.builtIn(vertx, config, outboundGuard, clock, new BridgeMessages(pool), new BridgeShadows(pool, clock));
     lease = new NodeLease(vertx, pool, nodeId, "http://" + config.httpHost() + ":" + config.httpPort(), config.cluster().nodeLease(), ownership);
     outbox = new Outbox(vertx, pool, leases, nodeId, ownership);
     audit = new AuditLog(pool, outbox, clock, new WebhookFanOut());
@@ -220,6 +223,8 @@ public final class RelayNode {
           timers.add(vertx.setPeriodic(DEDUPE_PRUNE_MS, t -> pruneDedupe()));
           timers.add(vertx.setPeriodic(DELIVERY_PRUNE_MS, t -> pruneDeliveries()));
         })
+        .compose(id -> vertx.deployVerticle(new PlatformListeners(connectors, bridges, ownership, nodeId, this::eventLog, clock)))
+        .onSuccess(deployments::add)
         .mapEmpty();
   }
 

@@ -1,6 +1,7 @@
 package com.scairelay.bridges;
 
 import com.scairelay.store.RotatingSecret;
+import com.scairelay.transport.InboundBridge;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
@@ -8,7 +9,8 @@ import java.util.List;
 
 /**
  * A bridge as the node uses it, with its shared secret decrypted. {@link #toJson()} never shows a
- * secret; {@code config} holds the transport's outbound settings ({@code outbound_webhook} for custom).
+ * secret; {@code config} holds the transport's settings ({@code outbound_webhook} for custom), and
+ * {@code credentials} its platform secrets (bot tokens, signing secrets), decrypted, never shown.
  */
 public record Bridge(
     String id,
@@ -18,6 +20,7 @@ public record Bridge(
     String name,
     JsonObject config,
     RotatingSecret<String> secrets,
+    JsonObject credentials,
     boolean paused,
     int maxInFlight,
     Instant createdAt,
@@ -31,6 +34,11 @@ public record Bridge(
   /** The secrets a signature may be made with at {@code now}: the current one, then the previous during its grace. */
   public List<String> verifyingSecrets(Instant now) {
     return secrets.valid(now);
+  }
+
+  /** The bridge as its connector sees it on the inbound side. */
+  public InboundBridge inbound(Instant now) {
+    return new InboundBridge(id, roomId, config, credentials, verifyingSecrets(now));
   }
 
   public JsonObject toJson() {

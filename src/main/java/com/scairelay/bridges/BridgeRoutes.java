@@ -53,21 +53,23 @@ public record BridgeRoutes(Guard guard, BridgeStore bridges, BridgeRegistry regi
     Direction direction = JsonBody.requiredEnum(body, "direction", Direction.class);
     String roomId = JsonBody.requiredString(body, "room_id", 255);
     String name = JsonBody.requiredString(body, "name", 200);
-    JsonObject settings = connector.bridgeConfig(body, direction.sendsOutbound());
     int maxInFlight = JsonBody.optionalInt(body, "max_in_flight", config.delivery().defaultMaxInFlight(), 1, 100);
-    Instant now = clock.instant();
-    Bridge bridge = new Bridge(Ids.newId("brg"), roomId, transport, direction, name, settings, RotatingSecret.of(newSecret()), false,
-        maxInFlight, now, now);
-    AuditEvent event = adminEvent(ctx, "bridge.created", bridge.id(),
-        new JsonObject().put("name", name).put("transport", transport).put("direction", direction.wireName()).put("room_id", roomId));
     rooms.find(roomId)
         .compose(room -> {
           if (room.isEmpty()) {
             throw ProblemException.badRequest("field 'room_id': no room " + roomId);
           }
-          return bridges.insert(bridge, event);
+          return connector.setUpBridge(body, direction.sendsOutbound(), direction.acceptsInbound(), connectors.sender());
         })
-        .onSuccess(v -> {
+        .compose(setup -> {
+          Instant now = clock.instant();
+          Bridge bridge = new Bridge(Ids.newId("brg"), roomId, transport, direction, name, setup.config(), RotatingSecret.of(newSecret()),
+              setup.credentials(), false, maxInFlight, now, now);
+          AuditEvent event = adminEvent(ctx, "bridge.created", bridge.id(),
+              new JsonObject().put("name", name).put("transport", transport).put("direction", direction.wireName()).put("room_id", roomId));
+          return bridges.insert(bridge, event).map(bridge);
+        })
+        .onSuccess(bridge -> {
           changed(ctx, bridge.id());
           json(ctx, 201, bridge.toJson().put("shared_secret", bridge.secret()));
         })

@@ -27,10 +27,11 @@ import java.util.function.Function;
 public record BridgeStore(Pool pool, SecretBox secrets, AuditLog audit) {
   private static final String COLUMNS = """
       b.id, b.room_id, b.transport, b.direction, b.name, b.config, b.secret_enc, b.previous_secret_enc,
-      b.previous_secret_expires_at, b.paused, b.max_in_flight, b.created_at, b.updated_at""";
+      b.previous_secret_expires_at, b.credentials_enc, b.paused, b.max_in_flight, b.created_at, b.updated_at""";
   private static final String INSERT = """
-      INSERT INTO bridges (id, room_id, transport, direction, name, config, secret_enc, paused, max_in_flight, created_at, updated_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, false, $9, $8, $8)""";
+      INSERT INTO bridges (id, room_id, transport, direction, name, config, secret_enc, paused, max_in_flight, created_at, updated_at,
+                           credentials_enc)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, false, $9, $8, $8, $10)""";
   private static final String SELECT_ONE = "SELECT " + COLUMNS + " FROM bridges b WHERE b.id = $1 AND b.deleted_at IS NULL";
   private static final String SELECT_ALL = "SELECT " + COLUMNS + " FROM bridges b WHERE b.deleted_at IS NULL ORDER BY b.created_at, b.id";
   private static final String SELECT_COUNTERS = """
@@ -44,7 +45,8 @@ public record BridgeStore(Pool pool, SecretBox secrets, AuditLog audit) {
 
   public Future<Void> insert(Bridge b, AuditEvent event) {
     Tuple row = Tuple.of(b.id(), b.roomId(), b.transport(), b.direction().wireName(), b.name(), b.config(),
-        Buffer.buffer(secrets.seal(b.secret())), utc(b.createdAt()), b.maxInFlight());
+        Buffer.buffer(secrets.seal(b.secret())), utc(b.createdAt()), b.maxInFlight(),
+        b.credentials().isEmpty() ? null : Buffer.buffer(secrets.seal(b.credentials().encode())));
     return changing(event, conn -> conn.preparedQuery(INSERT).execute(row)).mapEmpty();
   }
 
@@ -109,6 +111,10 @@ public record BridgeStore(Pool pool, SecretBox secrets, AuditLog audit) {
     return audit.changing(event, change);
   }
 
+  private JsonObject credentials(Buffer sealed) {
+    return sealed == null ? new JsonObject() : new JsonObject(secrets.open(sealed.getBytes()));
+  }
+
   private Bridge fromRow(Row row) {
     return new Bridge(
         row.getString("id"),
@@ -118,6 +124,7 @@ public record BridgeStore(Pool pool, SecretBox secrets, AuditLog audit) {
         row.getString("name"),
         (JsonObject) row.getValue("config"),
         secrets.openRotating(row),
+        credentials(row.getBuffer("credentials_enc")),
         row.getBoolean("paused"),
         row.getInteger("max_in_flight"),
         row.getOffsetDateTime("created_at").toInstant(),

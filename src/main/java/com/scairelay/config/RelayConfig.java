@@ -52,6 +52,7 @@ public record RelayConfig(
     Duration revocationCheck,
     Delivery delivery,
     Outbound outbound,
+    Platforms platforms,
     Cluster cluster) {
 
   /** How queued deliveries are claimed, retried and given up (DESIGN.md §4). */
@@ -68,7 +69,8 @@ public record RelayConfig(
       int resultBatchMax,
       int breakerMaxFailures,
       Duration breakerReset,
-      Duration retention) {
+      Duration retention,
+      Duration brokenHold) {
   }
 
   /** How transports reach foreign endpoints, and which addresses they may reach. */
@@ -78,6 +80,27 @@ public record RelayConfig(
       int maxConnectionsPerHost,
       boolean allowLoopback,
       boolean allowPrivateNetworks) {
+  }
+
+  /**
+   * Where the built-in platform transports find their platform (a local server in tests and air-gapped
+   * sites) and how fast they may send to it.
+   *
+   * @param slackPace           between two posts to one Slack channel (Slack allows about one a second)
+   * @param slackCoalesceBacklog a Slack bridge with this many messages queued joins one sender's into one post
+   * @param slackCoalesceMax    at most this many messages in one joined post
+   * @param slackProfileCache   how long a Slack user's name and avatar are kept
+   * @param teamsPace           between two posts to one Teams Workflows webhook (4 a second)
+   */
+  public record Platforms(
+      String slackApiUrl,
+      Duration slackPace,
+      int slackCoalesceBacklog,
+      int slackCoalesceMax,
+      Duration slackProfileCache,
+      String discordApiUrl,
+      String discordGatewayUrl,
+      Duration teamsPace) {
   }
 
   /**
@@ -157,14 +180,38 @@ public record RelayConfig(
             s.integer("deliveries.result_batch_max", 1, 10_000),
             s.integer("deliveries.breaker_max_failures", 1, 1_000),
             Duration.ofMillis(s.integer("deliveries.breaker_reset_ms", 1, 3_600_000)),
-            Duration.ofHours(s.integer("deliveries.retention_hours", 1, 24 * 3650))),
+            Duration.ofHours(s.integer("deliveries.retention_hours", 1, 24 * 3650)),
+            Duration.ofSeconds(s.integer("deliveries.broken_hold_seconds", 1, 7 * 86_400))),
         new Outbound(
             Duration.ofMillis(s.integer("outbound.connect_timeout_ms", 1, 600_000)),
             Duration.ofMillis(s.integer("outbound.response_timeout_ms", 1, 600_000)),
             s.integer("outbound.max_connections_per_host", 1, 10_000),
             s.bool("outbound.allow_loopback"),
             s.bool("outbound.allow_private_networks")),
+        new Platforms(
+            baseUrl(s, "slack.api_url"),
+            Duration.ofMillis(s.integer("slack.pace_ms", 0, 60_000)),
+            s.integer("slack.coalesce_backlog", 2, 10_000),
+            s.integer("slack.coalesce_max", 1, 100),
+            Duration.ofSeconds(s.integer("slack.profile_cache_seconds", 0, 7 * 86_400)),
+            baseUrl(s, "discord.api_url"),
+            baseUrl(s, "discord.gateway_url"),
+            Duration.ofMillis(s.integer("teams.pace_ms", 0, 60_000))),
         cluster(s));
+  }
+
+  /** An http(s) or ws(s) URL with a host, without its trailing slash. */
+  private static String baseUrl(Settings s, String key) {
+    String value = nonBlank(s, key).trim();
+    try {
+      java.net.URI uri = new java.net.URI(value);
+      if (uri.getHost() == null || uri.getScheme() == null || !uri.getScheme().matches("(?i)https?|wss?")) {
+        throw s.invalid(key, value, "an http(s) or ws(s) URL with a host");
+      }
+    } catch (java.net.URISyntaxException e) {
+      throw s.invalid(key, value, "an http(s) or ws(s) URL with a host");
+    }
+    return value.endsWith("/") ? value.substring(0, value.length() - 1) : value;
   }
 
   private static Cluster cluster(Settings s) {

@@ -56,10 +56,15 @@ final class BatchWriter {
   private static final String FIND_SENDERS = """
       SELECT id, room_id, fqid, display_name, avatar_url FROM participants
       WHERE (room_id, fqid) IN (SELECT * FROM unnest($1::text[], $2::text[]))""";
+  /** A foreign id names a message the bridge sent in, or one our deliveries created on its platform. */
   private static final String FIND_REFERENCES = """
-      SELECT DISTINCT ON (origin_bridge_id, external_id) origin_bridge_id, external_id, id FROM events
-      WHERE (origin_bridge_id, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-      ORDER BY origin_bridge_id, external_id, seq DESC""";
+      (SELECT DISTINCT ON (origin_bridge_id, external_id) origin_bridge_id, external_id, id FROM events
+       WHERE (origin_bridge_id, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       ORDER BY origin_bridge_id, external_id, seq DESC)
+      UNION ALL
+      (SELECT DISTINCT ON (bridge_id, foreign_id) bridge_id, foreign_id, event_id FROM bridge_messages
+       WHERE (bridge_id, foreign_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       ORDER BY bridge_id, foreign_id, created_at)""";
   /**
    * Inserts the events and queues their deliveries: one per outbound bridge of the event's room, never
    * back to the bridge the event came in through, in event order; answers the targets queued for.
@@ -316,7 +321,7 @@ final class BatchWriter {
         wanted.stream().map(k -> k.substring(k.indexOf('\u0000') + 1)).toArray(String[]::new)));
     return conn.preparedQuery(FIND_REFERENCES).execute(keys).map(rows -> {
       Map<String, String> known = new HashMap<>();
-      rows.forEach(row -> known.put(row.getString(0) + "\u0000" + row.getString(1), row.getString(2)));
+      rows.forEach(row -> known.putIfAbsent(row.getString(0) + "\u0000" + row.getString(1), row.getString(2)));
       return known;
     });
   }
@@ -340,7 +345,7 @@ final class BatchWriter {
       if (w.replyToExternalId() != null) {
         item.replyTo = resolved.get(w.originBridgeId() + "\u0000" + w.replyToExternalId());
       }
-      resolved.put(w.dedupeKey(), item.newId);
+      resolved.put(w.referenceKey(), item.newId);
     }
     return items;
   }
@@ -359,7 +364,7 @@ final class BatchWriter {
         column(fresh, i -> i.replyTo),
         column(fresh, i -> i.write.replyToExternalId()),
         column(fresh, i -> i.write.originBridgeId()),
-        column(fresh, i -> i.write.externalEventId()));
+        column(fresh, i -> i.write.externalMessageId()));
     OffsetDateTime createdAt = utc(now);
     rows.addValue(createdAt);
     rows.addValue(bridgeKind);

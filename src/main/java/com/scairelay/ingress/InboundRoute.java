@@ -8,7 +8,6 @@ import com.scairelay.bridges.BridgeCounters;
 import com.scairelay.bridges.BridgeCounters.Kind;
 import com.scairelay.bridges.BridgeRegistry;
 import com.scairelay.config.RelayConfig;
-import com.scairelay.eventlog.Appended;
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.eventlog.EventWrite;
 import com.scairelay.eventlog.Sender;
@@ -17,7 +16,9 @@ import com.scairelay.http.RequestIds;
 import com.scairelay.http.Responses;
 import com.scairelay.http.Routes;
 import com.scairelay.transport.Connectors;
+import com.scairelay.transport.Inbound;
 import com.scairelay.transport.InboundAdapter;
+import com.scairelay.transport.InboundBridge;
 import com.scairelay.transport.InboundEvent;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -63,11 +64,17 @@ public record InboundRoute(BridgeRegistry bridges, BridgeCounters counters, Conn
                   + ") takes no requests at " + ctx.normalizedPath()));
           return accept(ctx, bridge, adapter, now);
         })
-        .onSuccess(appended -> respond(ctx, bridgeId, appended, now))
+        .onSuccess(reply -> {
+          if (reply.body() == null) {
+            ctx.response().setStatusCode(reply.status()).end();
+          } else {
+            Responses.json(ctx, reply.status(), reply.body());
+          }
+        })
         .onFailure(ctx::fail);
   }
 
-  private Future<Appended> accept(RoutingContext ctx, Bridge bridge, InboundAdapter adapter, Instant now) {
+  private Future<Inbound.Reply> accept(RoutingContext ctx, Bridge bridge, InboundAdapter adapter, Instant now) {
     if (!bridge.direction().acceptsInbound()) {
       throw new ProblemException(403, "Forbidden", "bridge " + bridge.id() + " is outbound-only; it accepts no inbound webhooks");
     }
@@ -75,7 +82,8 @@ public record InboundRoute(BridgeRegistry bridges, BridgeCounters counters, Conn
     if (body == null) {
       body = Buffer.buffer();
     }
-    Optional<String> failure = adapter.verify(ctx.request().headers(), body, bridge.verifyingSecrets(now), now, config.signatureTolerance());
+    InboundBridge inbound = bridge.inbound(now);
+    Optional<String> failure = adapter.verify(ctx.request().headers(), body, inbound, now, config.signatureTolerance());
     if (failure.isPresent()) {
       counters.count(bridge.id(), Kind.SIGNATURE_FAILURE, now);
       ProblemException unauthorized = ProblemException.unauthorized("signature verification failed: " + failure.get());
@@ -87,20 +95,29 @@ public record InboundRoute(BridgeRegistry bridges, BridgeCounters counters, Conn
       throw new ProblemException(503, "Service Unavailable",
           "bridge " + bridge.id() + " is paused; retry after " + retryAfter + " s, nothing was stored", Map.of("Retry-After", retryAfter));
     }
-    return eventLog.append(toWrite(adapter.parse(body), bridge));
+    return adapter.read(ctx.request().headers(), body, inbound, connectors.inboundContext()).compose(read -> {
+      if (read instanceof Inbound.Reply reply) {
+        return Future.succeededFuture(reply);
+      }
+      Inbound.Store store = (Inbound.Store) read;
+      return eventLog.append(toWrite(store.event(), bridge)).map(appended -> {
+        counters.count(bridge.id(), appended.duplicate() ? Kind.DUPLICATE : Kind.ACCEPTED, now);
+        store.afterAnswer().run();
+        return adapter.stored(appended.eventId(), appended.duplicate());
+      });
+    });
   }
 
   /** The event to store: sent by the bridge's shadow of the sender, the original sender kept in the content. */
-  private static EventWrite toWrite(InboundEvent event, Bridge bridge) {
-    JsonObject stored = event.content().copy().put("_imported_sender", event.sender().copy());
-    return new EventWrite(bridge.roomId(), Sender.shadow(bridge.id(), event.externalId(), event.displayName(), event.avatarUrl()), stored,
-        event.threadId(), null, event.replyToExternalId(), bridge.id(), event.eventId());
+  public static EventWrite toWrite(InboundEvent event, Bridge bridge) {
+    return toWrite(event, bridge.id(), bridge.roomId());
   }
 
-  private void respond(RoutingContext ctx, String bridgeId, Appended appended, Instant now) {
-    counters.count(bridgeId, appended.duplicate() ? Kind.DUPLICATE : Kind.ACCEPTED, now);
-    Responses.json(ctx, appended.duplicate() ? 200 : 202,
-        new JsonObject().put("event_id", appended.eventId()).put("duplicate", appended.duplicate()));
+  /** The same, for a bridge known by its ids (events heard on a platform connection). */
+  public static EventWrite toWrite(InboundEvent event, String bridgeId, String roomId) {
+    JsonObject stored = event.content().copy().put("_imported_sender", event.sender().copy());
+    return new EventWrite(roomId, Sender.shadow(bridgeId, event.externalId(), event.displayName(), event.avatarUrl()), stored,
+        event.threadId(), null, event.replyToExternalId(), bridgeId, event.eventId(), event.messageId());
   }
 
   /**

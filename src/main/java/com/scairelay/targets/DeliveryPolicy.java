@@ -12,7 +12,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * at most {@code deliveries.rate_limit_retries} times. 5xx, timeout, refused: exponential backoff with
  * jitter from {@code deliveries.backoff_initial_ms}, capped at {@code backoff_max_ms}, for
  * {@code retry_window_seconds} after the first failure, the last try at the end of the window. Any
- * other 4xx: failed at once.
+ * other 4xx: failed at once; when the platform says the bridge's own settings are broken (revoked
+ * token, channel or webhook gone), with the admin alert.
  */
 final class DeliveryPolicy implements Policy {
   private final RelayConfig.Delivery settings;
@@ -25,7 +26,9 @@ final class DeliveryPolicy implements Policy {
   public Decision decide(TransportResult result, int attempts, int rateLimited, Instant firstFailedAt, Instant now) {
     return switch (result.outcome()) {
       case DELIVERED -> Decision.delivered();
-      case PERMANENT -> Decision.failed("permanent answer: " + result.describe(), false);
+      case PERMANENT -> result.broken()
+          ? Decision.failed("the platform refuses the bridge's settings: " + result.describe(), true)
+          : Decision.failed("permanent answer: " + result.describe(), false);
       case RATE_LIMITED -> rateLimited >= settings.rateLimitRetries()
           ? Decision.failed("still rate limited after " + rateLimited + " retries: " + result.describe(), false)
           : Decision.retryAt(now.plus(result.retryAfterMs() != null ? Duration.ofMillis(result.retryAfterMs()) : backoff(attempts)));

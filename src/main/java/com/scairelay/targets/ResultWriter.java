@@ -9,7 +9,9 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import static com.scairelay.store.Times.utc;
 
@@ -82,7 +84,8 @@ final class ResultWriter {
     pending = pending.size() <= maxBatch ? new ArrayList<>() : new ArrayList<>(pending.subList(maxBatch, pending.size()));
     List<Result> results = batch.stream().map(Pending::result).toList();
     writing = true;
-    outbox.inTransaction(tx -> update(tx, results).compose(v -> logAttempts(tx, results)).compose(v -> auditFailures(tx, results)))
+    outbox.inTransaction(tx -> update(tx, results).compose(v -> logAttempts(tx, results)).compose(v -> recordCreated(tx, results))
+            .compose(v -> auditFailures(tx, results)))
         .onComplete(ar -> {
           writing = false;
           batch.forEach(p -> p.done().handle(ar));
@@ -127,6 +130,22 @@ final class ResultWriter {
         results.stream().map(r -> r.answer().error()).toArray(String[]::new),
         results.stream().map(r -> r.answer().foreignId()).toArray(String[]::new)));
     return conn.preparedQuery(INSERT_ATTEMPTS).execute(args).mapEmpty();
+  }
+
+  /** The foreign ids of the messages delivered attempts created, recorded by their kind, in this transaction. */
+  private Future<Void> recordCreated(Outbox.Tx tx, List<Result> results) {
+    Map<TargetKind, List<TargetKind.CreatedMessage>> byKind = new HashMap<>();
+    for (Result r : results) {
+      if (r.decision().kind() == Decision.Kind.DELIVERED && r.answer().foreignId() != null) {
+        byKind.computeIfAbsent(r.kind(), k -> new ArrayList<>())
+            .add(new TargetKind.CreatedMessage(r.targetId(), r.delivery().eventId(), r.answer().foreignId(), r.attemptedAt()));
+      }
+    }
+    Future<Void> chain = Future.succeededFuture();
+    for (var entry : byKind.entrySet()) {
+      chain = chain.compose(v -> entry.getKey().onCreated().record(tx, entry.getValue()));
+    }
+    return chain;
   }
 
   /** Each delivery given up for good is recorded by its kind, in this transaction. */

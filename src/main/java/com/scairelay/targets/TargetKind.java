@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -20,6 +21,7 @@ import java.util.function.Function;
  * @param held       an SQL condition on {@code d.target_id}: the target is paused or gone, the sweep skips it
  * @param policy     what follows an attempt
  * @param onFailure  records a delivery given up for good, in the result's transaction
+ * @param onCreated  records the foreign message ids deliveries created, in the result's transaction
  */
 public record TargetKind(
     String name,
@@ -28,7 +30,24 @@ public record TargetKind(
     Function<Row, JsonObject> payload,
     String held,
     Policy policy,
-    FailureAudit onFailure) {
+    FailureAudit onFailure,
+    CreatedMessages onCreated) {
+
+  /** A kind whose deliveries create nothing the core needs to remember. */
+  public TargetKind(String name, Function<String, Future<Optional<Target>>> lookup, String claimJoin, Function<Row, JsonObject> payload,
+                    String held, Policy policy, FailureAudit onFailure) {
+    this(name, lookup, claimJoin, payload, held, policy, onFailure, (tx, created) -> Future.succeededFuture());
+  }
+
+  /** How a kind records the messages its deliveries created on the foreign side. */
+  @FunctionalInterface
+  public interface CreatedMessages {
+    Future<Void> record(Outbox.Tx tx, List<CreatedMessage> created);
+  }
+
+  /** A delivered event and the id the foreign side gave the message it created. */
+  public record CreatedMessage(String targetId, String eventId, String foreignId, java.time.Instant at) {
+  }
 
   /** How a kind records a delivery given up for good. */
   @FunctionalInterface

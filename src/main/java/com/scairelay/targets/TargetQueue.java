@@ -2,7 +2,6 @@ package com.scairelay.targets;
 
 import com.scairelay.transport.Delivery;
 import com.scairelay.transport.Outcome;
-import com.scairelay.transport.TransportRequest;
 import com.scairelay.transport.TransportResult;
 import com.scairelay.transport.Connector;
 import io.vertx.circuitbreaker.CircuitBreaker;
@@ -14,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -58,6 +58,8 @@ final class TargetQueue {
   private boolean handedOff;
   private long timerId = -1;
   private Instant outageStartedAt;
+  /** Set while the platform refuses the target's settings: nothing is claimed before then. */
+  private Instant parkedUntil;
   private boolean alerted;
 
   TargetQueue(TargetKind kind, String targetId, TargetQueues queues) {
@@ -170,6 +172,13 @@ final class TargetQueue {
       return releaseReady();
     }
     Target target = found.get();
+    if (parkedUntil != null) {
+      if (queues.clock().instant().isBefore(parkedUntil)) {
+        armTimer(parkedUntil);
+        return releaseReady();
+      }
+      parkedUntil = null;
+    }
     CircuitBreakerState state = breaker.state();
     int slots = state == CircuitBreakerState.HALF_OPEN ? 1 : target.maxInFlight();
     if (state == CircuitBreakerState.OPEN || inFlight >= slots) {
@@ -224,7 +233,8 @@ final class TargetQueue {
       });
       return;
     }
-    while (inFlight < slots && !ready.isEmpty()) {
+    // At most twice max_in_flight attempts unrecorded: what a node that dies sends again is bounded per target.
+    while (inFlight < slots && open.size() < 2 * slots && !ready.isEmpty()) {
       send(target, ready.poll());
     }
   }
@@ -239,32 +249,71 @@ final class TargetQueue {
     return queues.store().release(ids, queues.node());
   }
 
-  private void send(Target target, Claimed delivery) {
-    inFlight++;
-    open.add(delivery.id());
+  private void send(Target target, Claimed head) {
     Instant attemptedAt = queues.clock().instant();
     Connector connector = queues.connectors().find(target.connector()).orElse(null);
     if (connector == null) {
-      record(target, delivery, TransportResult.failed(Outcome.PERMANENT, "no connector '" + target.connector() + "' on this node", 0),
+      inFlight++;
+      open.add(head.id());
+      record(target, head, TransportResult.failed(Outcome.PERMANENT, "no connector '" + target.connector() + "' on this node", 0),
           attemptedAt);
       return;
     }
-    TransportRequest request = connector.render(new Delivery(delivery.id(), delivery.eventId(), delivery.payload(), target.config(),
-        target.secret(), attemptedAt));
-    breaker.<TransportResult>execute(() -> transport(connector, request))
+    List<Claimed> batch = batch(connector, target, head, attemptedAt);
+    List<Delivery> deliveries = batch.stream().map(d -> delivery(target, d, attemptedAt)).toList();
+    inFlight += batch.size();
+    batch.forEach(d -> open.add(d.id()));
+    breaker.<TransportResult>execute(() -> transport(connector, deliveries))
         .recover(err -> err instanceof TransientAnswer answer ? Future.succeededFuture(answer.result) : Future.failedFuture(err))
-        .onSuccess(result -> record(target, delivery, result, attemptedAt))
+        .onSuccess(result -> {
+          if (result.broken()) {
+            park();
+          }
+          batch.forEach(d -> record(target, d, result, attemptedAt));
+        })
         .onFailure(err -> {
-          // The breaker refused the call: no attempt was made, give the lease back.
-          inFlight--;
-          open.remove(delivery.id());
-          queues.store().release(List.of(delivery.id()), queues.node()).onComplete(v -> wake());
+          // The breaker refused the call: no attempt was made, give the leases back.
+          inFlight -= batch.size();
+          batch.forEach(d -> open.remove(d.id()));
+          queues.store().release(batch.stream().map(Claimed::id).toList(), queues.node()).onComplete(v -> wake());
         });
   }
 
+  private static Delivery delivery(Target target, Claimed claimed, Instant now) {
+    return new Delivery(claimed.id(), claimed.eventId(), claimed.payload(), target.config(), target.secret(), target.credentials(), now);
+  }
+
+  /**
+   * The head alone, or with the rows behind it its connector joins into one post when the backlog
+   * has grown (a paced platform): taken off {@code ready} in order.
+   */
+  private List<Claimed> batch(Connector connector, Target target, Claimed head, Instant now) {
+    if (!connector.coalesces() || ready.isEmpty()) {
+      return List.of(head);
+    }
+    List<Claimed> candidates = new ArrayList<>(ready.size() + 1);
+    candidates.add(head);
+    candidates.addAll(ready);
+    int n = Math.max(1, Math.min(candidates.size(), connector.coalesce(candidates.stream().map(d -> delivery(target, d, now)).toList())));
+    for (int i = 1; i < n; i++) {
+      ready.poll();
+    }
+    return List.copyOf(candidates.subList(0, n));
+  }
+
+  /**
+   * The platform refused the bridge's own settings: the alert is raised with this delivery's failure;
+   * the rest of the queue waits {@code deliveries.broken_hold_seconds} before one more try, so a dead
+   * bridge costs the platform one request per hold, not one per queued message.
+   */
+  private void park() {
+    parkedUntil = queues.clock().instant().plus(queues.settings().brokenHold());
+    log.warn("target {}: the platform refuses its settings; nothing more is sent to it before {}", targetId, parkedUntil);
+  }
+
   /** Sent in-process: the sender never fails, a transient answer fails the breaker's call so it is counted. */
-  private Future<TransportResult> transport(Connector connector, TransportRequest request) {
-    return queues.sender().send(request, connector)
+  private Future<TransportResult> transport(Connector connector, List<Delivery> deliveries) {
+    return connector.send(deliveries, queues.sender())
         .compose(result -> result.outcome() == Outcome.TRANSIENT ? Future.failedFuture(new TransientAnswer(result)) : Future.succeededFuture(result));
   }
 

@@ -1,8 +1,10 @@
 package com.scairelay.transport;
 
 import com.scairelay.http.ProblemException;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -25,6 +27,20 @@ public interface Connector {
     throw ProblemException.badRequest("transport '" + name() + "' cannot be used by a bridge");
   }
 
+  /**
+   * Sets up a new bridge: its settings and its platform credentials (stored encrypted, never shown),
+   * validated, with the platform asked when it can tell (Slack's {@code auth.test}). Fails with a 400
+   * {@link ProblemException} naming the field that is wrong. The default keeps {@link #bridgeConfig}'s
+   * settings and stores no credentials.
+   */
+  default Future<BridgeSetup> setUpBridge(JsonObject request, boolean sendsOutbound, boolean acceptsInbound, HttpSender sender) {
+    try {
+      return Future.succeededFuture(new BridgeSetup(bridgeConfig(request, sendsOutbound), new JsonObject()));
+    } catch (ProblemException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
   /** True when bridges may be created with this transport. */
   default boolean servesBridges() {
     return false;
@@ -38,8 +54,48 @@ public interface Connector {
     return answer.classify(null);
   }
 
+  /**
+   * Sends {@code batch} (one delivery, or several of one sender {@link #coalesce} allowed) and reads the
+   * answer; never fails, a failure is a result. The default renders the one delivery and sends it. A
+   * connector that paces, splits long messages or calls other endpoints (edits) overrides this.
+   */
+  default Future<TransportResult> send(List<Delivery> batch, HttpSender sender) {
+    return sender.send(render(batch.get(0)), this);
+  }
+
+  /**
+   * How many of the deliveries at the head of a target's queue to send as one ({@code ready} holds at
+   * least two, in order): 1, the default, sends one at a time. A paced platform joins a backlog of one
+   * sender's messages into one post rather than fall ever further behind.
+   */
+  default int coalesce(List<Delivery> ready) {
+    return 1;
+  }
+
+  /** True when {@link #coalesce} may answer more than 1 (the actor asks only then). */
+  default boolean coalesces() {
+    return false;
+  }
+
   /** How the platform posts into a bridge, if it does over HTTP. */
   default Optional<InboundAdapter> inbound() {
     return Optional.empty();
+  }
+
+  /**
+   * A connector whose platform delivers over a connection the node opens (Discord's Gateway) starts
+   * listening here, once the node is up; it hands what it hears to {@code listening}'s sink.
+   */
+  default Future<Void> startListening(Listening listening) {
+    return Future.succeededFuture();
+  }
+
+  /** Closes what {@link #startListening} opened. */
+  default Future<Void> stopListening() {
+    return Future.succeededFuture();
+  }
+
+  /** A new bridge's settings (shown in the admin API) and credentials (encrypted at rest, never shown). */
+  record BridgeSetup(JsonObject config, JsonObject credentials) {
   }
 }

@@ -2,13 +2,13 @@ package com.scairelay.transport;
 
 import com.scairelay.http.JsonBody;
 import com.scairelay.http.ProblemException;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -85,13 +85,13 @@ final class CustomConnector implements Connector, InboundAdapter {
   }
 
   @Override
-  public Optional<String> verify(MultiMap headers, Buffer body, List<String> secrets, Instant now, Duration tolerance) {
-    return SignatureScheme.verify(headers.get(SignatureScheme.HEADER), body, secrets, now, tolerance);
+  public Optional<String> verify(MultiMap headers, Buffer body, InboundBridge bridge, Instant now, Duration tolerance) {
+    return SignatureScheme.verify(headers.get(SignatureScheme.HEADER), body, bridge.sharedSecrets(), now, tolerance);
   }
 
   @Override
-  public InboundEvent parse(Buffer body) {
-    return InboundEvent.parse(JsonBody.parse(body));
+  public Future<Inbound> read(MultiMap headers, Buffer body, InboundBridge bridge, InboundContext context) {
+    return Future.succeededFuture(Inbound.store(InboundEvent.parse(JsonBody.parse(body))));
   }
 
   /** {@code message_id} of a JSON object answer, if there is one. */

@@ -5,7 +5,6 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -45,45 +44,78 @@ public final class HttpSender {
         new PoolOptions().setHttp1MaxSize(settings.maxConnectionsPerHost()));
   }
 
-  /** POSTs the request and lets {@code connector} read the answer; never fails: a failure is a result. */
+  /** An address the guard refuses: the request was never made. */
+  public static final class Refused extends RuntimeException {
+    Refused(String reason) {
+      super("refused: " + reason, null, false, false);
+    }
+  }
+
+  /** Sends the request and lets {@code connector} read the answer; never fails: a failure is a result. */
   public Future<TransportResult> send(TransportRequest request, Connector connector) {
+    long started = System.nanoTime();
+    return exchange(request)
+        .map(connector::classify)
+        .recover(err -> Future.succeededFuture(err instanceof Refused || err instanceof IllegalArgumentException
+            ? TransportResult.failed(Outcome.PERMANENT, describe(err), 0)
+            : TransportResult.failed(Outcome.TRANSIENT, describe(err), elapsedMs(started))));
+  }
+
+  /**
+   * Sends the request and answers whatever HTTP answer came back; fails when none did (invalid URL,
+   * {@link Refused} address, DNS, connect, TLS or timeout). Connectors call platform APIs through it.
+   */
+  public Future<HttpAnswer> exchange(TransportRequest request) {
     long started = System.nanoTime();
     URI uri;
     try {
       uri = new URI(request.url());
     } catch (java.net.URISyntaxException e) {
-      return Future.succeededFuture(TransportResult.failed(Outcome.PERMANENT, "invalid URL: " + e.getReason(), 0));
+      return Future.failedFuture(new IllegalArgumentException("invalid URL: " + e.getReason()));
+    }
+    if (uri.getHost() == null) {
+      return Future.failedFuture(new IllegalArgumentException("invalid URL: no host in " + request.url()));
     }
     return resolve(uri.getHost())
         .compose(address -> {
           Optional<String> refused = guard.refuse(address);
           if (refused.isPresent()) {
-            return Future.succeededFuture(TransportResult.failed(Outcome.PERMANENT, "refused: " + refused.get(), 0));
+            return Future.failedFuture(new Refused(refused.get()));
           }
-          return post(uri, address, request).map(response -> connector.classify(
-              new HttpAnswer(response.statusCode(), response.headers(), response.body(), elapsedMs(started), clock)));
-        })
-        .recover(err -> Future.succeededFuture(TransportResult.failed(Outcome.TRANSIENT, describe(err), elapsedMs(started))));
+          return request(uri, address, request)
+              .map(response -> new HttpAnswer(response.statusCode(), response.headers(), response.body(), elapsedMs(started), clock));
+        });
+  }
+
+  /** The Vert.x of the loop this sender runs on (paced connectors wait on its timers). */
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public Clock clock() {
+    return clock;
   }
 
   public void close() {
     client.close();
   }
 
-  private Future<HttpResponse<Buffer>> post(URI uri, InetAddress address, TransportRequest request) {
+  private Future<HttpResponse<Buffer>> request(URI uri, InetAddress address, TransportRequest request) {
     boolean https = "https".equalsIgnoreCase(uri.getScheme());
     int port = uri.getPort() > 0 ? uri.getPort() : (https ? 443 : 80);
     String path = (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
         + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     request.headers().forEach(entry -> headers.set(entry.getKey(), String.valueOf(entry.getValue())));
-    return client.request(HttpMethod.POST, port, address.getHostAddress(), path)
+    if (request.body() != null && !headers.contains("Content-Type")) {
+      headers.set("Content-Type", "application/json");
+    }
+    var call = client.request(request.method(), port, address.getHostAddress(), path)
         .ssl(https)
         .virtualHost(uri.getHost())
         .timeout(settings.responseTimeout().toMillis())
-        .putHeader("Content-Type", "application/json")
-        .putHeaders(headers)
-        .sendBuffer(Buffer.buffer(request.body()));
+        .putHeaders(headers);
+    return request.body() == null ? call.send() : call.sendBuffer(Buffer.buffer(request.body()));
   }
 
   /**
@@ -117,7 +149,9 @@ public final class HttpSender {
   static String describe(Throwable err) {
     String message = err.getMessage() == null || err.getMessage().isBlank() ? null : err.getMessage();
     String kind;
-    if (err instanceof java.net.UnknownHostException) {
+    if (err instanceof Refused || err instanceof IllegalArgumentException) {
+      return message;
+    } else if (err instanceof java.net.UnknownHostException) {
       kind = "unknown host";
     } else if (err instanceof java.net.ConnectException) {
       kind = "could not connect";

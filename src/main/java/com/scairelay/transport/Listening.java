@@ -1,0 +1,30 @@
+package com.scairelay.transport;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * What a connector that opens its own platform connections gets from the node: the live bridges of its
+ * transport, whether this node should hold the connection named by a key (one per bot token across the
+ * cluster: the key's owner by rendezvous hashing), a way to hear that either may have changed ({@code
+ * onChange} runs the given task after a bridge or the cluster's membership changed), and the sink that
+ * stores what the platform sent.
+ */
+public record Listening(Vertx vertx, Clock clock, Bridges bridges, Predicate<String> owns, Consumer<Runnable> onChange, Sink sink,
+                        InboundContext context) {
+
+  /** The live bridges of a transport, with credentials. */
+  public interface Bridges {
+    Future<List<InboundBridge>> of(String transport);
+  }
+
+  /** Stores an event heard on a platform connection; answers true when it was new (not a duplicate). */
+  public interface Sink {
+    Future<Boolean> store(InboundBridge bridge, InboundEvent event);
+  }
+}
