@@ -223,7 +223,7 @@ public final class RelayNode {
           timers.add(vertx.setPeriodic(DEDUPE_PRUNE_MS, t -> pruneDedupe()));
           timers.add(vertx.setPeriodic(DELIVERY_PRUNE_MS, t -> pruneDeliveries()));
         })
-        .compose(id -> vertx.deployVerticle(new PlatformListeners(connectors, bridges, ownership, nodeId, this::eventLog, clock)))
+        .compose(id -> vertx.deployVerticle(new PlatformListeners(connectors, bridges, ownership, nodeId, audit, this::eventLog, clock)))
         .onSuccess(deployments::add)
         .mapEmpty();
   }

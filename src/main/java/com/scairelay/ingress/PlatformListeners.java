@@ -1,5 +1,7 @@
 package com.scairelay.ingress;
 
+import com.scairelay.audit.AuditLog;
+import com.scairelay.audit.Category;
 import com.scairelay.bridges.BridgeRegistry;
 import com.scairelay.bridges.BridgeStore;
 import com.scairelay.eventlog.EventLog;
@@ -11,6 +13,7 @@ import com.scairelay.transport.Listening;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -28,9 +31,11 @@ public final class PlatformListeners extends VerticleBase {
   private final Function<Vertx, EventLog> eventLogs;
   private final Clock clock;
   private final String nodeId;
+  private final AuditLog audit;
 
-  public PlatformListeners(Connectors connectors, BridgeStore bridges, Ownership ownership, String nodeId,
+  public PlatformListeners(Connectors connectors, BridgeStore bridges, Ownership ownership, String nodeId, AuditLog audit,
                            Function<Vertx, EventLog> eventLogs, Clock clock) {
+    this.audit = audit;
     this.nodeId = nodeId;
     this.connectors = connectors;
     this.bridges = bridges;
@@ -47,8 +52,9 @@ public final class PlatformListeners extends VerticleBase {
         .map(b -> b.inbound(Instant.now(clock))).toList());
     Listening.Sink sink = (InboundBridge bridge, InboundEvent event) ->
         eventLog.append(InboundRoute.toWrite(event, bridge.id(), bridge.roomId())).map(appended -> !appended.duplicate());
-    Listening listening = new Listening(vertx, clock, live, this::ownsHere,
-        this::onChange, sink, connectors.inboundContext());
+    Listening.Alerts alerts = (bridgeId, reason) -> audit.record(audit.event(Category.SECURITY, "bridge.unreachable", null, bridgeId,
+        new JsonObject().put("bridge_id", bridgeId).put("reason", reason)));
+    Listening listening = new Listening(vertx, clock, live, this::ownsHere, this::onChange, sink, alerts, connectors.inboundContext());
     return connectors.startListening(listening);
   }
 

@@ -13,10 +13,15 @@ import java.util.function.Predicate;
  * transport, whether this node should hold the connection named by a key (one per bot token across the
  * cluster: the key's owner by rendezvous hashing), a way to hear that either may have changed ({@code
  * onChange} runs the given task after a bridge or the cluster's membership changed), and the sink that
- * stores what the platform sent.
+ * stores what the platform sent, and the admin alert.
  */
 public record Listening(Vertx vertx, Clock clock, Bridges bridges, Predicate<String> owns, Consumer<Runnable> onChange, Sink sink,
-                        InboundContext context) {
+                        Alerts alerts, InboundContext context) {
+
+  /** Raises the admin alert for a bridge whose platform connection cannot work (a revoked token, a missing intent). */
+  public interface Alerts {
+    Future<Void> raise(String bridgeId, String reason);
+  }
 
   /** The live bridges of a transport, with credentials. */
   public interface Bridges {
