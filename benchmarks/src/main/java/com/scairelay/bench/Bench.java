@@ -647,7 +647,7 @@ public final class Bench {
    * the token is ("Admin token: in /…/admin.token (mode 600)"), not the token; a node of an earlier version
    * printed the token itself.
    */
-  private static String adminToken(String line) throws IOException {
+  static String adminToken(String line) throws IOException {
     String rest = line.substring("Admin token: ".length());
     String suffix = " (mode 600)";
     if (rest.startsWith("in ") && rest.endsWith(suffix)) {
