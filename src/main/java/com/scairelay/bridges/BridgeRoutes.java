@@ -35,6 +35,7 @@ public record BridgeRoutes(Guard guard, BridgeStore bridges, BridgeRegistry regi
     router.post("/v1/admin/bridges").handler(guard.require(Scopes.BRIDGES_WRITE)).handler(this::create);
     router.get("/v1/admin/bridges").handler(guard.require(Scopes.BRIDGES_READ)).handler(this::list);
     router.get("/v1/admin/bridges/:id").handler(guard.require(Scopes.BRIDGES_READ)).handler(this::get);
+    router.get("/v1/admin/transports").handler(guard.require(Scopes.BRIDGES_READ)).handler(this::transports);
     router.post("/v1/admin/bridges/:id/pause").handler(guard.require(Scopes.BRIDGES_WRITE)).handler(ctx -> setPaused(ctx, true));
     router.post("/v1/admin/bridges/:id/resume").handler(guard.require(Scopes.BRIDGES_WRITE)).handler(ctx -> setPaused(ctx, false));
     router.post("/v1/admin/bridges/:id/rotate-secret").handler(guard.require(Scopes.BRIDGES_WRITE)).handler(this::rotate);
@@ -90,6 +91,21 @@ public record BridgeRoutes(Guard guard, BridgeStore bridges, BridgeRegistry regi
   private void get(RoutingContext ctx) {
     found(ctx.pathParam("id"))
         .compose(bridge -> bridges.counters(List.of(bridge.id())).map(counters -> withCounters(bridge, counters)))
+        .onSuccess(body -> json(ctx, 200, body))
+        .onFailure(ctx::fail);
+  }
+
+  /** Which transports this node has, and the delivery counters of the bridges using each. */
+  private void transports(RoutingContext ctx) {
+    bridges.transportTotals()
+        .map(used -> {
+          JsonObject byName = new JsonObject();
+          used.forEach(t -> byName.put(((JsonObject) t).getString("transport"), t));
+          JsonArray out = new JsonArray();
+          connectors.bridgeTransports().forEach(name -> out.add(byName.getJsonObject((String) name, new JsonObject()
+              .put("transport", name).put("bridges", 0L).put("deliveries", new JsonObject()).put("attempts", new JsonObject()))));
+          return new JsonObject().put("transports", out);
+        })
         .onSuccess(body -> json(ctx, 200, body))
         .onFailure(ctx::fail);
   }

@@ -37,6 +37,17 @@ public record BridgeStore(Pool pool, SecretBox secrets, AuditLog audit) {
   private static final String SELECT_COUNTERS = """
       SELECT bridge_id, accepted, duplicates, signature_failures, rejected_paused, last_inbound_at
       FROM bridge_counters WHERE bridge_id = ANY($1)""";
+  /** Per transport: live bridges, their deliveries by status and attempts by outcome over the delivery log kept. */
+  private static final String TRANSPORT_TOTALS = """
+      SELECT b.transport, count(DISTINCT b.id) FILTER (WHERE b.deleted_at IS NULL) AS bridges,
+        (SELECT coalesce(jsonb_object_agg(status, n), '{}') FROM
+           (SELECT d.status, count(*) AS n FROM deliveries d JOIN bridges x ON x.id = d.target_id
+            WHERE d.target_kind = 'bridge' AND x.transport = b.transport GROUP BY d.status) s) AS deliveries,
+        (SELECT coalesce(jsonb_object_agg(outcome, n), '{}') FROM
+           (SELECT a.outcome, count(*) AS n FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+            JOIN bridges x ON x.id = d.target_id
+            WHERE d.target_kind = 'bridge' AND x.transport = b.transport GROUP BY a.outcome) o) AS attempts
+      FROM bridges b GROUP BY b.transport ORDER BY b.transport""";
   private static final String SET_PAUSED = """
       UPDATE bridges SET paused = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL""";
   private static final String ROTATE = RotatingSecret.rotateSql("bridges", "id", "secret_enc");
@@ -78,6 +89,16 @@ public record BridgeStore(Pool pool, SecretBox secrets, AuditLog audit) {
             .put("last_inbound_at", last == null ? null : last.toInstant().toString()));
       }
       return byId;
+    });
+  }
+
+  /** The delivery counters of each transport bridges use. */
+  public Future<JsonArray> transportTotals() {
+    return pool.preparedQuery(TRANSPORT_TOTALS).execute().map(rows -> {
+      JsonArray out = new JsonArray();
+      rows.forEach(row -> out.add(new JsonObject().put("transport", row.getString("transport")).put("bridges", row.getLong("bridges"))
+          .put("deliveries", row.getJsonObject("deliveries")).put("attempts", row.getJsonObject("attempts"))));
+      return out;
     });
   }
 

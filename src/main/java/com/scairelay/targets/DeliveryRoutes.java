@@ -13,7 +13,8 @@ import static com.scairelay.http.Responses.json;
 
 /**
  * {@code GET /v1/admin/<kind>s/{id}/deliveries?limit=} for every target kind (scope {@code <kind>s:read}):
- * a target's delivery log, newest first, with every attempt.
+ * a target's delivery log, newest first, with every attempt, and its totals (deliveries by status,
+ * attempts by outcome) over the log kept.
  */
 public final class DeliveryRoutes implements Routes {
   private final Guard guard;
@@ -42,9 +43,10 @@ public final class DeliveryRoutes implements Routes {
           if (found.isEmpty()) {
             throw ProblemException.notFound("no " + kind.name() + " " + id);
           }
-          return store.recent(id, limit);
+          return store.recent(id, limit).compose(deliveries -> store.totals(id).map(totals -> new JsonObject()
+              .put(kind.name() + "_id", id).put("transport", found.get().connector()).put("totals", totals).put("deliveries", deliveries)));
         })
-        .onSuccess(deliveries -> json(ctx, 200, new JsonObject().put(kind.name() + "_id", id).put("deliveries", deliveries)))
+        .onSuccess(body -> json(ctx, 200, body))
         .onFailure(ctx::fail);
   }
 }

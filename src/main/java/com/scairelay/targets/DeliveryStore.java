@@ -86,6 +86,13 @@ final class DeliveryStore {
   private static final String RECENT = """
       SELECT id, event_id, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at
       FROM deliveries WHERE target_id = $1 ORDER BY id DESC LIMIT $2""";
+  private static final String TOTALS = """
+      SELECT
+        (SELECT coalesce(jsonb_object_agg(status, n), '{}') FROM
+           (SELECT status, count(*) AS n FROM deliveries WHERE target_id = $1 GROUP BY status) s) AS deliveries,
+        (SELECT coalesce(jsonb_object_agg(outcome, n), '{}') FROM
+           (SELECT a.outcome, count(*) AS n FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+            WHERE d.target_id = $1 GROUP BY a.outcome) o) AS attempts""";
   private static final String ATTEMPTS = """
       SELECT delivery_id, attempted_at, outcome, status_code, latency_ms, error, foreign_id
       FROM delivery_attempts WHERE delivery_id = ANY($1) ORDER BY id""";
@@ -203,6 +210,14 @@ final class DeliveryStore {
         }
         return deliveries;
       });
+    });
+  }
+
+  /** A target's deliveries by status and its attempts by outcome, over the delivery log kept. */
+  Future<JsonObject> totals(String targetId) {
+    return pool.preparedQuery(TOTALS).execute(Tuple.of(targetId)).map(rows -> {
+      Row row = rows.iterator().next();
+      return new JsonObject().put("deliveries", row.getJsonObject("deliveries")).put("attempts", row.getJsonObject("attempts"));
     });
   }
 

@@ -201,6 +201,29 @@ class DeliveryTest {
   }
 
   @Test
+  void theDeliveryLogAndTheTransportViewCountDeliveriesByStatusAndAttemptsByOutcome() {
+    sink.answer(path, r -> r.index() == 0 ? Answer.status(503) : r.index() == 1 ? Answer.status(200) : Answer.status(404));
+    inbound("e-count-1", "retried then delivered");
+    advanceUntil(Duration.ofSeconds(2), () -> sink.delivered(path).size() == 1);
+    inbound("e-count-2", "refused for good");
+    await().atMost(10, TimeUnit.SECONDS).until(() -> sink.received(path).size() == 3);
+    node.awaitDeliveriesQuiet();
+
+    JsonObject log = node.send(node.admin(HttpMethod.GET, "/v1/admin/bridges/" + targetId + "/deliveries"), null).bodyAsJsonObject();
+    assertThat(log.getString("transport")).isEqualTo("custom");
+    assertThat(log.getJsonObject("totals").getJsonObject("deliveries").getMap()).containsEntry("delivered", 1).containsEntry("failed", 1);
+    assertThat(log.getJsonObject("totals").getJsonObject("attempts").getMap())
+        .containsEntry("transient", 1).containsEntry("delivered", 1).containsEntry("permanent", 1);
+
+    JsonObject view = node.send(node.admin(HttpMethod.GET, "/v1/admin/transports"), null).bodyAsJsonObject();
+    JsonObject custom = view.getJsonArray("transports").stream().map(JsonObject.class::cast)
+        .filter(t -> t.getString("transport").equals("custom")).findFirst().orElseThrow();
+    assertThat(custom.getLong("bridges")).isGreaterThanOrEqualTo(2);
+    assertThat(custom.getJsonObject("attempts").getInteger("permanent")).isGreaterThanOrEqualTo(1);
+    assertThat(custom.getJsonObject("deliveries").getInteger("delivered")).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
   void aTimeoutIsTransient() {
     sink.answer(path, r -> r.index() == 0 ? Answer.never() : Answer.status(200));
     inbound("e-timeout", "are you there");

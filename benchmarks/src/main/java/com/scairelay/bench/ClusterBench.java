@@ -704,6 +704,7 @@ public final class ClusterBench {
         running.remove(nodes[victim]);
         progress(String.format("kill %d at t=%.1f s: SIGKILL node-%d (%s), owner of %d of %d targets (owners: %s); restarting it", k,
             (kill.killedAt - loadStart) / 1e9, victim, victimId, victimTargets.size(), targets.size(), ownedByName));
+        awaitPortsFree(30, http.get(victim), clusterPorts.get(victim));
         nodes[victim] = startNode("node-" + victim, http.get(victim), new ClusterPlace(clusterName, clusterPorts.get(victim), clusterPorts), jvm,
             logLevel);
         kill.restartedAt = System.nanoTime();
@@ -761,6 +762,28 @@ public final class ClusterBench {
       }
       for (NodeProcess n : alive) {
         stop(n, 30);
+      }
+    }
+  }
+
+  /**
+   * Waits until this machine can listen on every one of {@code ports} again: a node restarted on the ports of
+   * one just killed must not race the kernel (or a member still connected to the dead one) for them.
+   */
+  private static void awaitPortsFree(int seconds, int... ports) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    for (int port : ports) {
+      while (true) {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+          probe.setReuseAddress(false);
+          probe.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+          break;
+        } catch (IOException busy) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("port " + port + " is still taken " + seconds + " s after the node using it was killed");
+          }
+          Thread.sleep(200);
+        }
       }
     }
   }
