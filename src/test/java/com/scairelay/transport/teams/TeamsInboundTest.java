@@ -247,6 +247,36 @@ class TeamsInboundTest {
     assertThat(events()).isEmpty();
   }
 
+  /**
+   * The order Teams imposes: the outgoing webhook needs its callback URL, which names the bridge, before
+   * it shows the token the bridge is created with. So the bridge's id is chosen first.
+   */
+  @Test
+  void aBridgeCreatedUnderAChosenIdReceivesAtTheCallbackUrlTeamsWasGiven() throws Exception {
+    String chosen = "brg_teams_" + newId();
+    String callbackPath = "/v1/bridges/" + chosen + "/teams/messages"; // pasted into Teams first
+    String teamsToken = TeamsOutboundTest.token();                      // then Teams shows this
+    JsonObject request = new JsonObject().put("bridge_id", chosen).put("transport", "teams").put("direction", "inbound")
+        .put("room_id", roomId).put("name", "chosen").put("teams_outgoing_secret", teamsToken);
+
+    HttpResponse<Buffer> created = node.send(node.admin(HttpMethod.POST, "/v1/admin/bridges"), request);
+
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    assertThat(created.bodyAsJsonObject().getString("bridge_id")).isEqualTo(chosen);
+    Buffer raw = activity(newId(), "via the chosen id").toBuffer();
+    HttpResponse<Buffer> answer = node.request(HttpMethod.POST, callbackPath).putHeader("Authorization", hmacHeader(teamsToken, raw.getBytes()))
+        .sendBuffer(raw).await();
+    assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(200);
+    assertThat(events().get(0).getString("origin_bridge_id")).isEqualTo(chosen);
+
+    HttpResponse<Buffer> again = node.send(node.admin(HttpMethod.POST, "/v1/admin/bridges"), request);
+    assertThat(again.statusCode()).as("an id is never given twice").isEqualTo(409);
+    assertThat(again.bodyAsJsonObject().getString("detail")).contains("'bridge_id'");
+    HttpResponse<Buffer> malformed = node.send(node.admin(HttpMethod.POST, "/v1/admin/bridges"), request.copy().put("bridge_id", "brg_x:y"));
+    assertThat(malformed.statusCode()).isEqualTo(400);
+    assertThat(malformed.bodyAsJsonObject().getString("detail")).contains("'bridge_id'");
+  }
+
   @Test
   void aSignedActivityWithoutSenderIsA400NamingTheField() throws Exception {
     JsonObject activity = activity(newId(), "who?");
