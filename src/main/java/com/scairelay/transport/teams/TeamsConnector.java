@@ -206,7 +206,7 @@ public final class TeamsConnector implements Connector {
     }
     if (status == 401 || status == 403 || status == 404 || status == 410) {
       return TransportResult.broken(status, "the workflow URL no longer starts a workflow (deleted, turned off, or its URL "
-          + "regenerated): create the workflow again and a new bridge with its URL" + (said == null ? "" : "; Teams said: " + said),
+          + "regenerated): create the workflow again and a new bridge with its URL" + (said == null ? "" : "; the workflow service said: " + said),
           answer.latencyMs());
     }
     return answer.classify(null);
