@@ -47,8 +47,18 @@ public record BridgeRoutes(Guard guard, BridgeStore bridges, BridgeRegistry regi
     return "srb_" + Base64.getUrlEncoder().withoutPadding().encodeToString(Ids.randomBytes(32));
   }
 
+  /**
+   * A bridge id the caller may choose ({@code bridge_id}), for a platform that must be told the bridge's
+   * inbound URL before it shows the secret the bridge is created with (a Teams outgoing webhook).
+   */
+  private static final java.util.regex.Pattern CHOSEN_ID = java.util.regex.Pattern.compile("brg_[A-Za-z0-9_-]{8,60}");
+
   private void create(RoutingContext ctx) {
     JsonObject body = JsonBody.of(ctx);
+    String chosenId = JsonBody.optionalString(body, "bridge_id", 64);
+    if (chosenId != null && !CHOSEN_ID.matcher(chosenId).matches()) {
+      throw ProblemException.badRequest("field 'bridge_id' must be brg_ followed by 8 to 60 letters, digits, '-' or '_'");
+    }
     String transport = JsonBody.requiredString(body, "transport", 32);
     Connector connector = connectors.forBridge(transport);
     Direction direction = JsonBody.requiredEnum(body, "direction", Direction.class);
@@ -64,11 +74,15 @@ public record BridgeRoutes(Guard guard, BridgeStore bridges, BridgeRegistry regi
         })
         .compose(setup -> {
           Instant now = clock.instant();
-          Bridge bridge = new Bridge(Ids.newId("brg"), roomId, transport, direction, name, setup.config(), RotatingSecret.of(newSecret()),
+          String id = chosenId != null ? chosenId : Ids.newId("brg");
+          Bridge bridge = new Bridge(id, roomId, transport, direction, name, setup.config(), RotatingSecret.of(newSecret()),
               setup.credentials(), false, maxInFlight, now, now);
           AuditEvent event = adminEvent(ctx, "bridge.created", bridge.id(),
               new JsonObject().put("name", name).put("transport", transport).put("direction", direction.wireName()).put("room_id", roomId));
-          return bridges.insert(bridge, event).map(bridge);
+          return bridges.insert(bridge, event).map(bridge).recover(err -> Future.failedFuture(
+              err instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState()) && chosenId != null
+                  ? new ProblemException(409, "Conflict", "field 'bridge_id': bridge " + chosenId + " exists or existed; ids are never reused")
+                  : err));
         })
         .onSuccess(bridge -> {
           changed(ctx, bridge.id());
