@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 
 /** HMAC-SHA256 with one reusable {@link Mac} per thread: every signature of every connector is made here. */
-final class Hmac {
+public final class Hmac {
   private static final ThreadLocal<Mac> MAC = ThreadLocal.withInitial(() -> {
     try {
       return Mac.getInstance("HmacSHA256");
@@ -19,7 +19,7 @@ final class Hmac {
   }
 
   /** HMAC-SHA256 of the parts, in order, keyed with {@code key}. */
-  static byte[] sha256(byte[] key, byte[]... parts) {
+  public static byte[] sha256(byte[] key, byte[]... parts) {
     Mac mac = MAC.get();
     try {
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
@@ -33,7 +33,7 @@ final class Hmac {
   }
 
   /** The same, keyed with the UTF-8 bytes of {@code secret} (how bridge and webhook secrets are used). */
-  static byte[] sha256(String secret, byte[]... parts) {
+  public static byte[] sha256(String secret, byte[]... parts) {
     return sha256(secret.getBytes(StandardCharsets.UTF_8), parts);
   }
 }

@@ -57,8 +57,8 @@ public final class HttpSender {
     return exchange(request)
         .map(connector::classify)
         .recover(err -> Future.succeededFuture(err instanceof Refused || err instanceof IllegalArgumentException
-            ? TransportResult.failed(Outcome.PERMANENT, describe(err), 0)
-            : TransportResult.failed(Outcome.TRANSIENT, describe(err), elapsedMs(started))));
+            ? TransportResult.failed(Outcome.PERMANENT, redact(describe(err), request.url()), 0)
+            : TransportResult.failed(Outcome.TRANSIENT, redact(describe(err), request.url()), elapsedMs(started))));
   }
 
   /**
@@ -163,6 +163,30 @@ public final class HttpSender {
       return message == null ? "the request failed" : message;
     }
     return message == null ? kind : kind + ": " + message;
+  }
+
+  /**
+   * {@code text} without the URL's path and query: a failure's message can quote the request line
+   * (Vert.x's timeout names "POST /webhooks/{id}/{token}?…"), platform URLs carry their tokens there,
+   * and the delivery log is shown to admins.
+   */
+  public static String redact(String text, String url) {
+    if (text == null || url == null) {
+      return text;
+    }
+    String shown = text.replace(url, "<url>");
+    try {
+      URI uri = new URI(url);
+      if (uri.getRawQuery() != null && !uri.getRawQuery().isEmpty()) {
+        shown = shown.replace(uri.getRawQuery(), "<query>");
+      }
+      if (uri.getRawPath() != null && uri.getRawPath().length() > 1) {
+        shown = shown.replace(uri.getRawPath(), "<path>");
+      }
+    } catch (java.net.URISyntaxException e) {
+      // an unparsable URL was never requested: nothing of it is in the message
+    }
+    return shown;
   }
 
   private static long elapsedMs(long startedNanos) {

@@ -156,38 +156,12 @@ public final class TeamsConnector implements Connector {
     if (url == null) {
       return Future.succeededFuture(TransportResult.broken(null, "the bridge has no " + WEBHOOK_URL + " to post to", 0));
     }
-    return pacer.acquire(sender.vertx(), sender.clock(), url)
-        .compose(waited -> sender.send(render(delivery), this).map(result -> {
-          if (result.outcome() == Outcome.RATE_LIMITED && result.retryAfterMs() != null) {
-            pacer.holdUntil(url, sender.clock().millis() + result.retryAfterMs());
-          }
-          return redacted(result, url).plusLatency(waited);
-        }));
-  }
-
-  /**
-   * The result without the URL's path and signature: a failure's message can quote the request line
-   * (Vert.x's timeout names "POST /workflows/…?…&sig=…"), and the delivery log is shown to admins.
-   */
-  static TransportResult redacted(TransportResult result, String url) {
-    String error = result.error();
-    if (error == null) {
-      return result;
-    }
-    String shown = error.replace(url, "<" + WEBHOOK_URL + ">");
-    try {
-      URI uri = new URI(url);
-      if (uri.getRawQuery() != null) {
-        shown = shown.replace(uri.getRawQuery(), "<signature>");
+    return pacer.run(sender.vertx(), url, waited -> sender.send(render(delivery), this).map(result -> {
+      if (result.outcome() == Outcome.RATE_LIMITED && result.retryAfterMs() != null) {
+        pacer.holdFor(url, result.retryAfterMs());
       }
-      if (uri.getRawPath() != null && uri.getRawPath().length() > 1) {
-        shown = shown.replace(uri.getRawPath(), "<workflow path>");
-      }
-    } catch (URISyntaxException e) {
-      // the guard accepted it, so it parses
-    }
-    return shown.equals(error) ? result : new TransportResult(result.outcome(), result.statusCode(), result.retryAfterMs(), shown,
-        result.latencyMs(), result.foreignId(), result.broken());
+      return result.plusLatency(waited);
+    }));
   }
 
   /**

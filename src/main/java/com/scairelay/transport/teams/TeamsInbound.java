@@ -2,6 +2,7 @@ package com.scairelay.transport.teams;
 
 import com.scairelay.http.JsonBody;
 import com.scairelay.http.ProblemException;
+import com.scairelay.transport.Hmac;
 import com.scairelay.transport.Inbound;
 import com.scairelay.transport.InboundAdapter;
 import com.scairelay.transport.InboundBridge;
@@ -12,9 +13,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,13 +35,6 @@ final class TeamsInbound implements InboundAdapter {
   private static final String SCHEME = "HMAC ";
   private static final int MAX_ID = 255;
 
-  private static final ThreadLocal<Mac> MAC = ThreadLocal.withInitial(() -> {
-    try {
-      return Mac.getInstance("HmacSHA256");
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is not available", e);
-    }
-  });
 
   @Override
   public String path() {
@@ -77,7 +68,7 @@ final class TeamsInbound implements InboundAdapter {
     if (presented == null || presented.length != 32) {
       return Optional.of("the Authorization header is malformed: expected HMAC <base64 HMAC-SHA256 of the body>");
     }
-    if (!MessageDigest.isEqual(hmac(key, body.getBytes()), presented)) {
+    if (!MessageDigest.isEqual(Hmac.sha256(key, body.getBytes()), presented)) {
       return Optional.of("the HMAC does not match the body with the bridge's " + TeamsConnector.OUTGOING_SECRET);
     }
     Instant sent = timestamp(body);
@@ -137,16 +128,6 @@ final class TeamsInbound implements InboundAdapter {
     } catch (IllegalArgumentException e) {
       return null;
     }
-  }
-
-  static byte[] hmac(byte[] key, byte[] body) {
-    Mac mac = MAC.get();
-    try {
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot key HmacSHA256", e);
-    }
-    return mac.doFinal(body);
   }
 
   /** The activity's {@code timestamp}, when the body is a JSON object that has a readable one. */
