@@ -47,7 +47,8 @@ public final class Connectors {
                                    ShadowProfiles profiles) {
     return new Connectors(vertx, config.outbound(), guard, clock, foreignIds, profiles)
         .register(new CustomConnector(guard))
-        .register(new WebhookConnector());
+        .register(new WebhookConnector())
+        .register(new com.scairelay.transport.discord.DiscordConnector(config.platforms().discordApiUrl()));
   }
 
   public Connectors register(Connector connector) {
