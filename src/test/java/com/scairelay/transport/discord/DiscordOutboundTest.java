@@ -33,7 +33,9 @@ class DiscordOutboundTest {
   @BeforeAll
   static void start() {
     discord = new FakeDiscordApi();
-    node = TestNode.start(Map.of("RELAY_DISCORD_API_URL", discord.apiUrl(), "RELAY_OUTBOUND_RESPONSE_TIMEOUT_MS", "1500"));
+    // The inbound bridge made here dials the Gateway: a loopback port nobody listens on, never Discord.
+    node = TestNode.start(Map.of("RELAY_DISCORD_API_URL", discord.apiUrl(), "RELAY_OUTBOUND_RESPONSE_TIMEOUT_MS", "1500",
+        "RELAY_DISCORD_GATEWAY_URL", "ws://127.0.0.1:" + TestNode.freePort()));
   }
 
   @AfterAll
