@@ -159,7 +159,11 @@ final class DiscordListener {
         dispatch -> dispatched(self[0], dispatch), reason -> fatal(key, self[0], reason));
     self[0] = new Connection(gateway, bridges);
     open.put(key, self[0]);
-    gateway.start().onFailure(err -> log.warn("the Discord gateway of {} did not connect: {}", key, err.getMessage()));
+    gateway.start().onFailure(err -> {
+      if (open.get(key) == self[0]) {
+        log.error("the Discord gateway of {} cannot connect ({}); check discord.gateway_url", key, err.getMessage());
+      }
+    });
   }
 
   /** Discord closed for good: alert the token's bridges once, and do not reconnect. */
