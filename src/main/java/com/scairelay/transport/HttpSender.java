@@ -145,8 +145,10 @@ public final class HttpSender {
   /**
    * What went wrong, in words: the delivery log shows it to admins, so no Java class names
    * ({@code AnnotatedConnectException: …}), only the kind of failure and the transport's message.
+   * Public for connectors that call {@link #exchange} themselves. A timeout's message names the
+   * request's path: a connector whose URLs carry a credential redacts it.
    */
-  static String describe(Throwable err) {
+  public static String describe(Throwable err) {
     String message = err.getMessage() == null || err.getMessage().isBlank() ? null : err.getMessage();
     String kind;
     if (err instanceof Refused || err instanceof IllegalArgumentException) {
