@@ -2,6 +2,7 @@ package com.scairelay.ingress;
 
 import com.scairelay.audit.AuditLog;
 import com.scairelay.audit.Category;
+import com.scairelay.bridges.Bridge;
 import com.scairelay.bridges.BridgeRegistry;
 import com.scairelay.bridges.BridgeStore;
 import com.scairelay.eventlog.EventLog;
@@ -17,7 +18,9 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * The inbound side of platforms that deliver over a connection the node opens (Discord's Gateway):
@@ -47,9 +50,22 @@ public final class PlatformListeners extends VerticleBase {
   @Override
   public Future<?> start() {
     EventLog eventLog = eventLogs.apply(vertx);
-    Listening.Bridges live = transport -> bridges.list().map(all -> all.stream()
-        .filter(b -> b.transport().equals(transport) && b.direction().acceptsInbound() && !b.paused())
-        .map(b -> b.inbound(Instant.now(clock))).toList());
+    Listening.Bridges live = new Listening.Bridges() {
+      @Override
+      public Future<List<InboundBridge>> of(String transport) {
+        return of(transport, b -> b.direction().acceptsInbound() && !b.paused());
+      }
+
+      @Override
+      public Future<List<InboundBridge>> all(String transport) {
+        return of(transport, b -> true);
+      }
+
+      private Future<List<InboundBridge>> of(String transport, Predicate<Bridge> which) {
+        return bridges.list().map(all -> all.stream().filter(b -> b.transport().equals(transport) && which.test(b))
+            .map(b -> b.inbound(Instant.now(clock))).toList());
+      }
+    };
     Listening.Sink sink = (InboundBridge bridge, InboundEvent event) ->
         eventLog.append(InboundRoute.toWrite(event, bridge.id(), bridge.roomId())).map(appended -> !appended.duplicate());
     Listening.Alerts alerts = (bridgeId, reason) -> audit.record(audit.event(Category.SECURITY, "bridge.unreachable", null, bridgeId,

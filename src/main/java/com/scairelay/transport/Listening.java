@@ -25,7 +25,13 @@ public record Listening(Vertx vertx, Clock clock, Bridges bridges, Predicate<Str
 
   /** The live bridges of a transport, with credentials. */
   public interface Bridges {
+    /** Those to listen for: accepting inbound and not paused. */
     Future<List<InboundBridge>> of(String transport);
+
+    /** Every bridge of the transport not deleted, outbound-only and paused ones too (whose posts are our echoes). */
+    default Future<List<InboundBridge>> all(String transport) {
+      return of(transport);
+    }
   }
 
   /** Stores an event heard on a platform connection; answers true when it was new (not a duplicate). */

@@ -7,6 +7,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -27,9 +28,17 @@ final class DiscordInbound {
   private static final String DELETER_NAME = "Discord";
 
   private final ForeignIds foreignIds;
+  /** The webhooks of every Discord bridge of the node's database: what they post is ours, whichever bridge hears it. */
+  private volatile java.util.Set<String> ourWebhooks = java.util.Set.of();
 
   DiscordInbound(ForeignIds foreignIds) {
     this.foreignIds = foreignIds;
+  }
+
+  /** Learns the webhooks of every Discord bridge (an outbound-only bridge of a channel another bridge listens to). */
+  void ourWebhooks(List<InboundBridge> bridges) {
+    ourWebhooks = bridges.stream().map(b -> b.config().getString(DiscordPoster.CONFIG_WEBHOOK_ID)).filter(java.util.Objects::nonNull)
+        .collect(java.util.stream.Collectors.toUnmodifiableSet());
   }
 
   /** True when the dispatch's message is of the bridge's channel. */
@@ -83,10 +92,10 @@ final class DiscordInbound {
         .map(found -> found.filter(m -> !m.ours()).map(ForeignIds.ForeignMessage::eventId));
   }
 
-  /** Posted by the bridge's own webhook, or by its bot: an echo of our own delivery. */
-  private static boolean isOurs(InboundBridge bridge, JsonObject message) {
+  /** Posted by the webhook of this or any other Discord bridge, or by the bridge's bot: an echo of our own delivery. */
+  private boolean isOurs(InboundBridge bridge, JsonObject message) {
     String webhookId = message.getString("webhook_id");
-    if (webhookId != null && webhookId.equals(bridge.config().getString(DiscordPoster.CONFIG_WEBHOOK_ID))) {
+    if (webhookId != null && (webhookId.equals(bridge.config().getString(DiscordPoster.CONFIG_WEBHOOK_ID)) || ourWebhooks.contains(webhookId))) {
       return true;
     }
     JsonObject author = message.getJsonObject("author");

@@ -109,7 +109,9 @@ final class DiscordListener {
       return;
     }
     reconciling = true;
-    listening.bridges().of(DiscordConnector.NAME)
+    listening.bridges().all(DiscordConnector.NAME)
+        .onSuccess(inbound::ourWebhooks)
+        .compose(all -> listening.bridges().of(DiscordConnector.NAME))
         .onSuccess(this::apply)
         .onFailure(err -> log.warn("could not list the Discord bridges; the next reconcile tries again: {}", err.toString()))
         .onComplete(ar -> {

@@ -93,6 +93,31 @@ class DiscordInboundTest {
   }
 
   @Test
+  void aPostOfAnotherBridgesWebhookInTheSameChannelIsAnEchoToo() {
+    // An outbound-only bridge and an inbound-only bridge of one room and one channel: what the first posts,
+    // the second hears; relayed, it would come back out through the first, for ever.
+    FakeDiscordApi.Hook hook = api.addWebhook();
+    String token = api.addBot(api.snowflake(), hook.channelId);
+    String roomId = node.createRoom("discord two bridges").getString("room_id");
+    createdBridge(new JsonObject().put("transport", "discord").put("direction", "outbound").put("room_id", roomId)
+        .put("name", "discord out").put("discord_webhook_url", hook.url()));
+    String inboundId = createdBridge(new JsonObject().put("transport", "discord").put("direction", "inbound").put("room_id", roomId)
+        .put("name", "discord in").put("discord_channel_id", hook.channelId).put("discord_bot_token", token));
+    DiscordGatewayTest.FakeGateway.Connection discord = connectionOf(token);
+    identifyOf(discord);
+
+    postNative(roomId, "carol", "from the room");
+    await().atMost(10, TimeUnit.SECONDS).until(() -> hook.messages.size() == 1);
+    JsonObject posted = hook.messages.values().iterator().next().copy().put("guild_id", hook.guildId);
+    discord.dispatch("MESSAGE_CREATE", posted);
+    discord.dispatch("MESSAGE_CREATE", message("9301", hook.channelId, user("91", "eve", null, null), "sentinel"));
+
+    List<Row> events = awaitEvents(inboundId, 1);
+    assertThat(events).as("the other bridge's post came to nothing").hasSize(1);
+    assertThat(new JsonObject(events.get(0).getValue("content").toString()).getString("body")).isEqualTo("sentinel");
+  }
+
+  @Test
   void editsAndDeletesOfABridgedMessageBecomeEditsAndDeletesOfItsEvent() {
     FakeDiscordApi.Hook hook = api.addWebhook();
     String token = api.addBot(api.snowflake(), hook.channelId);
