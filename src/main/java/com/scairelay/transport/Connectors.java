@@ -47,7 +47,8 @@ public final class Connectors {
                                    ShadowProfiles profiles) {
     return new Connectors(vertx, config.outbound(), guard, clock, foreignIds, profiles)
         .register(new CustomConnector(guard))
-        .register(new WebhookConnector());
+        .register(new WebhookConnector())
+        .register(new com.scairelay.transport.slack.SlackConnector(config.platforms()));
   }
 
   public Connectors register(Connector connector) {
