@@ -32,7 +32,7 @@ import static com.scairelay.transport.slack.SlackApi.string;
  * waiting, never dropping; once {@code slack.coalesce_backlog} messages are ready, a run of one sender's
  * plain messages is joined into one post of up to {@code slack.coalesce_max} lines, so a busy room does
  * not fall ever further behind: every message of the run is delivered as that one post, with its
- * {@code ts}.
+ * {@code ts}; an edit or delete of one of them rewrites its line ({@link JoinedPosts}).
  *
  * <p>Inbound is {@link SlackInbound} ({@code POST /v1/bridges/{id}/slack/events}).
  */
@@ -58,6 +58,7 @@ public final class SlackConnector implements Connector {
   private final int coalesceBacklog;
   private final int coalesceMax;
   private final SlackInbound inbound;
+  private final JoinedPosts joined = new JoinedPosts();
 
   public SlackConnector(RelayConfig.Platforms settings) {
     this.api = new SlackApi(settings.slackApiUrl());
@@ -140,7 +141,7 @@ public final class SlackConnector implements Connector {
   /** The {@code chat.postMessage} of one delivery. */
   @Override
   public TransportRequest render(Delivery delivery) {
-    return post(List.of(delivery));
+    return post(delivery, SlackText.escape(text(object(delivery.payload(), "content"))));
   }
 
   @Override
@@ -151,8 +152,9 @@ public final class SlackConnector implements Connector {
   /**
    * Posts the batch (one delivery, or a run {@link #coalesce} joined) as one message, or edits or
    * deletes the message an edit or delete names, after the channel's pace allows; the wait is part of
-   * the latency. An edit or delete of a message Slack does not have (the bridge never carried it) sends
-   * nothing and is delivered, saying so.
+   * the latency. An edit or delete of one message of a joined post rewrites only its line. An edit or
+   * delete of a message Slack does not have (the bridge never carried it) sends nothing and is
+   * delivered, saying so.
    */
   @Override
   public Future<TransportResult> send(List<Delivery> batch, HttpSender sender) {
@@ -160,25 +162,48 @@ public final class SlackConnector implements Connector {
     String channel = head.config().getString(CHANNEL);
     JsonObject content = object(head.payload(), "content");
     String msgtype = string(content, "msgtype");
-    TransportRequest request;
-    SlackApi.Reading reading;
-    if (EDIT.equals(msgtype) || DELETE.equals(msgtype)) {
-      boolean edit = EDIT.equals(msgtype);
-      String ts = string(object(head.payload(), "foreign"), "target_event_id");
-      if (ts == null) {
-        return Future.succeededFuture(new TransportResult(Outcome.DELIVERED, null, null, "the " + (edit ? "edited" : "deleted")
-            + " event " + string(content, "target_event_id") + " is not on Slack; nothing was sent", 0));
-      }
-      JsonObject body = new JsonObject().put("channel", channel).put("ts", ts);
-      if (edit) {
-        body.put("text", SlackText.escape(text(content)));
-      }
-      request = api.post(head.id(), token(head), edit ? "chat.update" : "chat.delete", body);
-      reading = edit ? SlackApi.Reading.UPDATE : SlackApi.Reading.DELETE;
-    } else {
-      request = post(batch);
-      reading = SlackApi.Reading.POST;
+    if (!EDIT.equals(msgtype) && !DELETE.equals(msgtype)) {
+      List<JoinedPosts.Line> lines = batch.stream()
+          .map(d -> new JoinedPosts.Line(d.eventId(), SlackText.escape(text(object(d.payload(), "content"))))).toList();
+      return paced(sender, channel, post(head, JoinedPosts.text(lines)), SlackApi.Reading.POST).map(result -> {
+        if (lines.size() > 1 && result.outcome() == Outcome.DELIVERED && result.foreignId() != null) {
+          joined.remember(channel, result.foreignId(), lines);
+        }
+        return result;
+      });
     }
+    boolean edit = EDIT.equals(msgtype);
+    String target = string(content, "target_event_id");
+    String ts = string(object(head.payload(), "foreign"), "target_event_id");
+    if (ts == null) {
+      return Future.succeededFuture(new TransportResult(Outcome.DELIVERED, null, null, "the " + (edit ? "edited" : "deleted")
+          + " event " + target + " is not on Slack; nothing was sent", 0));
+    }
+    JsonObject body = new JsonObject().put("channel", channel).put("ts", ts);
+    Optional<List<JoinedPosts.Line>> lines = joined.lines(channel, ts)
+        .filter(all -> all.stream().anyMatch(line -> line.eventId().equals(target)));
+    List<JoinedPosts.Line> after = lines.map(all -> JoinedPosts.changed(all, target, edit ? SlackText.escape(text(content)) : null))
+        .orElse(null);
+    if (edit || (after != null && !after.isEmpty())) {
+      // An edit, or the delete of one message of a joined post: the post keeps the other lines.
+      body.put("text", after != null ? JoinedPosts.text(after) : SlackText.escape(text(content)));
+      return paced(sender, channel, api.post(head.id(), token(head), "chat.update", body), SlackApi.Reading.UPDATE).map(result -> {
+        if (after != null && result.outcome() == Outcome.DELIVERED) {
+          joined.remember(channel, ts, after);
+        }
+        return result;
+      });
+    }
+    return paced(sender, channel, api.post(head.id(), token(head), "chat.delete", body), SlackApi.Reading.DELETE).map(result -> {
+      if (result.outcome() == Outcome.DELIVERED) {
+        joined.forget(channel, ts);
+      }
+      return result;
+    });
+  }
+
+  /** Sends {@code request} once the channel's pace allows, holding the channel as long as Slack says when it is rate limited. */
+  private Future<TransportResult> paced(HttpSender sender, String channel, TransportRequest request, SlackApi.Reading reading) {
     return pacer.acquire(sender.vertx(), sender.clock(), channel)
         .compose(waited -> api.deliver(sender, request, reading).map(result -> {
           if (result.outcome() == Outcome.RATE_LIMITED && result.retryAfterMs() != null) {
@@ -222,21 +247,13 @@ public final class SlackConnector implements Connector {
     return Optional.of(inbound);
   }
 
-  /** The {@code chat.postMessage} of the batch: its texts one per line, under the head's sender and thread. */
-  private TransportRequest post(List<Delivery> batch) {
-    Delivery head = batch.get(0);
+  /** The {@code chat.postMessage} of {@code text} under the head's sender, in its thread when Slack has the root. */
+  private TransportRequest post(Delivery head, String text) {
     JsonObject payload = head.payload();
-    StringBuilder text = new StringBuilder();
-    for (Delivery d : batch) {
-      if (!text.isEmpty()) {
-        text.append('\n');
-      }
-      text.append(SlackText.escape(text(object(d.payload(), "content"))));
-    }
     JsonObject sender = object(payload, "sender");
     JsonObject body = new JsonObject()
         .put("channel", head.config().getString(CHANNEL))
-        .put("text", text.toString())
+        .put("text", text)
         .put("username", username(sender));
     String avatar = string(sender, "avatar_url");
     if (avatar != null && !avatar.isBlank()) {

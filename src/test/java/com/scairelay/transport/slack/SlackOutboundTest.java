@@ -280,5 +280,19 @@ class SlackOutboundTest {
     assertThat(lastAttempt(bridgeId, alice[4]).getString("foreign_id")).isNotEqualTo(joinedTs);
     assertThat(node.queryValue("SELECT count(*) FROM bridge_messages WHERE bridge_id = $1 AND foreign_id = $2", bridgeId, joinedTs))
         .isEqualTo(4L);
+
+    // An edit or delete of one joined message rewrites its own line only; a message posted alone is deleted.
+    String edit = say(node, roomId, "alice", "Alice", new JsonObject().put("msgtype", "swp.edit").put("target_event_id", alice[1])
+        .put("body", "A2 & more"));
+    awaitDelivered(bridgeId, edit);
+    String deleteJoined = say(node, roomId, "alice", "Alice", new JsonObject().put("msgtype", "swp.delete").put("target_event_id", alice[2]));
+    awaitDelivered(bridgeId, deleteJoined);
+    String deleteAlone = say(node, roomId, "alice", "Alice", new JsonObject().put("msgtype", "swp.delete").put("target_event_id", alice[4]));
+    awaitDelivered(bridgeId, deleteAlone);
+    assertThat(slack.chat("chat.update", channel)).extracting(FakeSlack.Call::json).containsExactly(
+        new JsonObject().put("channel", channel).put("ts", joinedTs).put("text", "A1\nA2 &amp; more\nA3\nA4"),
+        new JsonObject().put("channel", channel).put("ts", joinedTs).put("text", "A1\nA2 &amp; more\nA4"));
+    assertThat(slack.chat("chat.delete", channel)).extracting(FakeSlack.Call::json)
+        .containsExactly(new JsonObject().put("channel", channel).put("ts", lastAttempt(bridgeId, alice[4]).getString("foreign_id")));
   }
 }
