@@ -158,48 +158,54 @@ public final class SlackConnector implements Connector {
    */
   @Override
   public Future<TransportResult> send(List<Delivery> batch, HttpSender sender) {
+    String msgtype = string(object(batch.get(0).payload(), "content"), "msgtype");
+    if (EDIT.equals(msgtype) || DELETE.equals(msgtype)) {
+      return change(batch.get(0), EDIT.equals(msgtype), sender);
+    }
     Delivery head = batch.get(0);
     String channel = head.config().getString(CHANNEL);
-    JsonObject content = object(head.payload(), "content");
-    String msgtype = string(content, "msgtype");
-    if (!EDIT.equals(msgtype) && !DELETE.equals(msgtype)) {
-      List<JoinedPosts.Line> lines = batch.stream()
-          .map(d -> new JoinedPosts.Line(d.eventId(), SlackText.escape(text(object(d.payload(), "content"))))).toList();
-      return paced(sender, channel, post(head, JoinedPosts.text(lines)), SlackApi.Reading.POST).map(result -> {
-        if (lines.size() > 1 && result.outcome() == Outcome.DELIVERED && result.foreignId() != null) {
-          joined.remember(channel, result.foreignId(), lines);
-        }
-        return result;
-      });
-    }
-    boolean edit = EDIT.equals(msgtype);
+    List<JoinedPosts.Line> lines = batch.stream()
+        .map(d -> new JoinedPosts.Line(d.eventId(), SlackText.escape(text(object(d.payload(), "content"))))).toList();
+    return paced(sender, channel, post(head, JoinedPosts.text(lines)), SlackApi.Reading.POST).map(result -> {
+      if (lines.size() > 1 && result.outcome() == Outcome.DELIVERED && result.foreignId() != null) {
+        joined.remember(channel, result.foreignId(), lines);
+      }
+      return result;
+    });
+  }
+
+  /** {@code chat.update} for an edit, {@code chat.delete} for a delete; of one line only, in a joined post this node made. */
+  private Future<TransportResult> change(Delivery delivery, boolean edit, HttpSender sender) {
+    JsonObject content = object(delivery.payload(), "content");
     String target = string(content, "target_event_id");
-    String ts = string(object(head.payload(), "foreign"), "target_event_id");
+    String ts = string(object(delivery.payload(), "foreign"), "target_event_id");
     if (ts == null) {
       return Future.succeededFuture(new TransportResult(Outcome.DELIVERED, null, null, "the " + (edit ? "edited" : "deleted")
           + " event " + target + " is not on Slack; nothing was sent", 0));
     }
+    String channel = delivery.config().getString(CHANNEL);
     JsonObject body = new JsonObject().put("channel", channel).put("ts", ts);
-    Optional<List<JoinedPosts.Line>> lines = joined.lines(channel, ts)
-        .filter(all -> all.stream().anyMatch(line -> line.eventId().equals(target)));
-    List<JoinedPosts.Line> after = lines.map(all -> JoinedPosts.changed(all, target, edit ? SlackText.escape(text(content)) : null))
+    List<JoinedPosts.Line> after = joined.lines(channel, ts)
+        .filter(all -> all.stream().anyMatch(line -> line.eventId().equals(target)))
+        .map(all -> JoinedPosts.changed(all, target, edit ? SlackText.escape(text(content)) : null))
         .orElse(null);
     if (edit || (after != null && !after.isEmpty())) {
-      // An edit, or the delete of one message of a joined post: the post keeps the other lines.
       body.put("text", after != null ? JoinedPosts.text(after) : SlackText.escape(text(content)));
-      return paced(sender, channel, api.post(head.id(), token(head), "chat.update", body), SlackApi.Reading.UPDATE).map(result -> {
-        if (after != null && result.outcome() == Outcome.DELIVERED) {
-          joined.remember(channel, ts, after);
-        }
-        return result;
-      });
+      return paced(sender, channel, api.post(delivery.id(), token(delivery), "chat.update", body), SlackApi.Reading.UPDATE)
+          .map(result -> {
+            if (after != null && result.outcome() == Outcome.DELIVERED) {
+              joined.remember(channel, ts, after);
+            }
+            return result;
+          });
     }
-    return paced(sender, channel, api.post(head.id(), token(head), "chat.delete", body), SlackApi.Reading.DELETE).map(result -> {
-      if (result.outcome() == Outcome.DELIVERED) {
-        joined.forget(channel, ts);
-      }
-      return result;
-    });
+    return paced(sender, channel, api.post(delivery.id(), token(delivery), "chat.delete", body), SlackApi.Reading.DELETE)
+        .map(result -> {
+          if (result.outcome() == Outcome.DELIVERED) {
+            joined.forget(channel, ts);
+          }
+          return result;
+        });
   }
 
   /** Sends {@code request} once the channel's pace allows, holding the channel as long as Slack says when it is rate limited. */

@@ -134,12 +134,19 @@ final class SlackInbound implements InboundAdapter {
     });
   }
 
-  /** {@code message_changed}: an edit of the message {@code message.ts}, when the bridge knows it. */
+  /**
+   * {@code message_changed}: an edit of the message {@code message.ts}, when the bridge knows it; a
+   * {@code tombstone} in its place is its deletion.
+   */
   private Future<Inbound> edit(String eventId, JsonObject event, InboundBridge bridge, InboundContext context) {
     JsonObject message = JsonBody.requiredObject(event, "event.message");
     String originalTs = JsonBody.requiredString(message, "event.message.ts", 64);
     if (isOurBot(message, bridge)) {
       return ignored("an edit of our own post (message " + originalTs + " of our bot)");
+    }
+    if ("tombstone".equals(string(message, "subtype"))) {
+      // A thread's root deleted while its replies stay: Slack keeps a placeholder in its place.
+      return delete(eventId, event.copy().put("deleted_ts", originalTs), bridge, context);
     }
     String text = JsonBody.optionalString(message, "event.message.text", 40_000);
     JsonObject previous = event.getValue("previous_message") instanceof JsonObject p ? p : null;

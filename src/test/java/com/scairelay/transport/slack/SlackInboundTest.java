@@ -266,6 +266,18 @@ class SlackInboundTest {
     // A reply in the original's thread still threads under the original, not under its edit.
     String reply = stored("Ev0033", message(channel, "U0BOB", "re", "1700000033.000100").put("thread_ts", "1700000030.000100"));
     assertThat(threadOf(reply)).isEqualTo(original);
+
+    // A thread's root deleted while replies stay: Slack turns it into a tombstone.
+    String root = stored("Ev0034", message(channel, "U0BOB", "root", "1700000034.000100"));
+    JsonObject tombstone = new JsonObject().put("type", "message").put("subtype", "message_changed").put("hidden", true)
+        .put("channel", channel).put("ts", "1700000035.000001")
+        .put("message", new JsonObject().put("type", "message").put("subtype", "tombstone").put("text", "This message was deleted.")
+            .put("user", "USLACKBOT").put("hidden", true).put("ts", "1700000034.000100").put("thread_ts", "1700000034.000100"))
+        .put("previous_message", message(channel, "U0BOB", "root", "1700000034.000100"));
+    String deleteRoot = stored("Ev0035", tombstone);
+    assertThat(content(deleteRoot).getString("msgtype")).isEqualTo("swp.delete");
+    assertThat(content(deleteRoot).getString("target_event_id")).isEqualTo(root);
+    assertThat(content(deleteRoot).getJsonObject("_imported_sender").getString("external_id")).isEqualTo("U0BOB");
   }
 
   @Test
