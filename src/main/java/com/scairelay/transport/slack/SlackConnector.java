@@ -208,15 +208,17 @@ public final class SlackConnector implements Connector {
         });
   }
 
-  /** Sends {@code request} once the channel's pace allows, holding the channel as long as Slack says when it is rate limited. */
+  /**
+   * Sends {@code request} in the channel's next slot (the pace counted from the previous answer), and
+   * holds the channel as long as Slack says when it is rate limited.
+   */
   private Future<TransportResult> paced(HttpSender sender, String channel, TransportRequest request, SlackApi.Reading reading) {
-    return pacer.acquire(sender.vertx(), sender.clock(), channel)
-        .compose(waited -> api.deliver(sender, request, reading).map(result -> {
-          if (result.outcome() == Outcome.RATE_LIMITED && result.retryAfterMs() != null) {
-            pacer.holdUntil(channel, sender.clock().millis() + result.retryAfterMs());
-          }
-          return result.plusLatency(waited);
-        }));
+    return pacer.run(sender.vertx(), channel, waited -> api.deliver(sender, request, reading).map(result -> {
+      if (result.outcome() == Outcome.RATE_LIMITED && result.retryAfterMs() != null) {
+        pacer.holdFor(channel, result.retryAfterMs());
+      }
+      return result.plusLatency(waited);
+    }));
   }
 
   @Override
