@@ -48,9 +48,10 @@ public final class Connectors {
     return new Connectors(vertx, config.outbound(), guard, clock, foreignIds, profiles)
         .register(new CustomConnector(guard))
         .register(new WebhookConnector())
-        .register(new com.scairelay.transport.teams.TeamsConnector(guard, config.platforms().teamsPace()))
+        .register(new com.scairelay.transport.slack.SlackConnector(config.platforms()))
         .register(new com.scairelay.transport.discord.DiscordConnector(config.platforms().discordApiUrl(),
-            config.platforms().discordGatewayUrl()));
+            config.platforms().discordGatewayUrl()))
+        .register(new com.scairelay.transport.teams.TeamsConnector(guard, config.platforms().teamsPace()));
   }
 
   public Connectors register(Connector connector) {

@@ -77,7 +77,7 @@ class BridgeAdminTest {
   @Test
   void validationErrorsNameTheField() {
     assertField(valid().put("transport", "carrier-pigeon"), "'transport'");
-    assertField(valid().put("transport", "slack"), "'transport'");
+    assertField(valid().put("transport", "slack"), "'slack_team_id'"); // a Slack bridge needs its Slack fields
     assertField(valid().put("direction", "sideways"), "'direction'");
     assertField(valid().put("room_id", "room_missing"), "'room_id'");
     assertField(valid().putNull("name"), "'name'");
