@@ -53,9 +53,18 @@ public final class HttpSender {
 
   /** Sends the request and lets {@code connector} read the answer; never fails: a failure is a result. */
   public Future<TransportResult> send(TransportRequest request, Connector connector) {
+    return send(request, connector::classify);
+  }
+
+  /**
+   * Sends the request and lets {@code reader} make a result of the answer; never fails: no answer is a
+   * permanent result (refused address, invalid URL) or a transient one (DNS, connect, TLS, timeout),
+   * its error without the URL's path and query.
+   */
+  public Future<TransportResult> send(TransportRequest request, java.util.function.Function<HttpAnswer, TransportResult> reader) {
     long started = System.nanoTime();
     return exchange(request)
-        .map(connector::classify)
+        .map(reader)
         .recover(err -> Future.succeededFuture(err instanceof Refused || err instanceof IllegalArgumentException
             ? TransportResult.failed(Outcome.PERMANENT, redact(describe(err), request.url()), 0)
             : TransportResult.failed(Outcome.TRANSIENT, redact(describe(err), request.url()), elapsedMs(started))));

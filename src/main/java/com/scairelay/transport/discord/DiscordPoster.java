@@ -159,17 +159,11 @@ final class DiscordPoster {
       return Future.succeededFuture(new TransportResult(Outcome.RATE_LIMITED, null, holdMs,
           "not sent: Discord's rate limit holds " + hook + " for " + holdMs + " ms more", 0));
     }
-    long started = System.nanoTime();
     return limits.acquire(sender.vertx(), hook.id(), route)
-        .compose(waitedMs -> sender.exchange(request).map(answer -> {
+        .compose(waitedMs -> sender.send(request, answer -> {
           limits.read(answer, hook.id(), route);
-          return classify(answer, call).plusLatency(waitedMs);
-        }))
-        .recover(err -> {
-          Outcome outcome = err instanceof HttpSender.Refused || err instanceof IllegalArgumentException ? Outcome.PERMANENT : Outcome.TRANSIENT;
-          return Future.succeededFuture(TransportResult.failed(outcome, hook.redact(HttpSender.describe(err)),
-              (System.nanoTime() - started) / 1_000_000));
-        });
+          return classify(answer, call);
+        }).map(result -> result.plusLatency(waitedMs)));
   }
 
   /**

@@ -74,7 +74,7 @@ final class SlackApi {
     String where = url("auth.test");
     return sender.exchange(new TransportRequest(0, HttpMethod.POST, where, headers(token), null))
         .recover(err -> Future.failedFuture(new ProblemException(502, "Bad Gateway",
-            "could not reach Slack at " + where + " to check field 'slack_bot_token': " + describe(err))))
+            "could not reach Slack at " + where + " to check field 'slack_bot_token': " + HttpSender.describe(err))))
         .map(answer -> {
           if (answer.status() == 429) {
             Long retryMs = HttpAnswer.retryAfterMs(answer.headers().get("Retry-After"), answer.clock());
@@ -118,12 +118,7 @@ final class SlackApi {
 
   /** Sends a delivery's call and reads Slack's answer; never fails: a failure is a result. */
   Future<TransportResult> deliver(HttpSender sender, TransportRequest request, Reading reading) {
-    long started = System.nanoTime();
-    return sender.exchange(request)
-        .map(answer -> result(answer, reading))
-        .recover(err -> Future.succeededFuture(err instanceof HttpSender.Refused || err instanceof IllegalArgumentException
-            ? TransportResult.failed(Outcome.PERMANENT, describe(err), 0)
-            : TransportResult.failed(Outcome.TRANSIENT, describe(err), (System.nanoTime() - started) / 1_000_000)));
+    return sender.send(request, answer -> result(answer, reading));
   }
 
   /** What the answer to a delivery's call is read for. */
@@ -192,25 +187,5 @@ final class SlackApi {
   /** The string at {@code key}, or null when there is none or it is not a string. */
   static String string(JsonObject json, String key) {
     return json != null && json.getValue(key) instanceof String s ? s : null;
-  }
-
-  /** A failure in words, for admins: the kind of failure and its message, no Java class names. */
-  static String describe(Throwable err) {
-    String message = err.getMessage() == null || err.getMessage().isBlank() ? null : err.getMessage();
-    String kind;
-    if (err instanceof HttpSender.Refused || err instanceof IllegalArgumentException) {
-      return message;
-    } else if (err instanceof java.net.UnknownHostException) {
-      kind = "unknown host";
-    } else if (err instanceof java.net.ConnectException) {
-      kind = "could not connect";
-    } else if (err instanceof javax.net.ssl.SSLException) {
-      kind = "TLS failed";
-    } else if (err instanceof java.util.concurrent.TimeoutException) {
-      kind = "timeout";
-    } else {
-      return message == null ? "the request failed" : message;
-    }
-    return message == null ? kind : kind + ": " + message;
   }
 }

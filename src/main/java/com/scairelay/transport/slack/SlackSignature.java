@@ -1,12 +1,10 @@
 package com.scairelay.transport.slack;
 
+import com.scairelay.transport.Hmac;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,20 +14,13 @@ import java.util.Optional;
 /**
  * Slack's request signature: {@code X-Slack-Signature: v0=<hex>} where {@code hex =
  * HMAC-SHA256(signing secret, "v0:<X-Slack-Request-Timestamp>:<raw body>")}, the timestamp within the
- * tolerance of the node's clock, compared in constant time. One {@link Mac} per thread, reused.
+ * tolerance of the node's clock, compared in constant time. The HMAC is {@link Hmac}'s.
  */
 final class SlackSignature {
   static final String SIGNATURE = "X-Slack-Signature";
   static final String TIMESTAMP = "X-Slack-Request-Timestamp";
 
   private static final HexFormat HEX = HexFormat.of();
-  private static final ThreadLocal<Mac> MAC = ThreadLocal.withInitial(() -> {
-    try {
-      return Mac.getInstance("HmacSHA256");
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is not available", e);
-    }
-  });
 
   private SlackSignature() {
   }
@@ -66,14 +57,6 @@ final class SlackSignature {
   }
 
   private static byte[] sign(String secret, String timestamp, Buffer body) {
-    Mac mac = MAC.get();
-    try {
-      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot key HmacSHA256", e);
-    }
-    mac.update(("v0:" + timestamp + ":").getBytes(StandardCharsets.US_ASCII));
-    mac.update(body.getBytes());
-    return mac.doFinal();
+    return Hmac.sha256(secret, ("v0:" + timestamp + ":").getBytes(StandardCharsets.US_ASCII), body.getBytes());
   }
 }
