@@ -102,7 +102,7 @@ public record InboundRoute(BridgeRegistry bridges, BridgeCounters counters, Conn
       Inbound.Store store = (Inbound.Store) read;
       return eventLog.append(toWrite(store.event(), bridge)).map(appended -> {
         counters.count(bridge.id(), appended.duplicate() ? Kind.DUPLICATE : Kind.ACCEPTED, now);
-        store.afterAnswer().run();
+        ctx.addEndHandler(sent -> store.afterAnswer().run()); // once the answer is out, not before
         return adapter.stored(appended.eventId(), appended.duplicate());
       });
     });
