@@ -66,7 +66,7 @@ public final class SlackBench {
     }
     SlackBench bench = new SlackBench(opts);
     try {
-      bench.run(String.join(" ", args));
+      bench.run(String.join(" ", java.util.Arrays.stream(args).filter(a -> !a.startsWith("--repo=") && !a.startsWith("--stamp=")).toList()));
     } finally {
       bench.vertx.close().await();
     }
