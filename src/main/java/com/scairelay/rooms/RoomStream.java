@@ -2,12 +2,16 @@ package com.scairelay.rooms;
 
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.http.ProblemException;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@code GET /v1/rooms/{id}/stream}: a WebSocket that receives every new event of the room, from
@@ -32,17 +36,26 @@ final class RoomStream implements Handler<RoutingContext> {
     // The room is looked up before the upgrade: hold the request so the handshake can still take it.
     ctx.request().pause();
     RoomRoutes.existing(rooms, ctx.pathParam("id"))
-        .compose(room -> ctx.request().toWebSocket().map(ws -> {
-          stream(ctx, room.id(), ws);
-          return ws;
-        }))
+        .compose(room -> stream(ctx, room.id()))
         .onFailure(ctx::fail);
   }
 
+  /**
+   * Subscribes before the handshake, so no event committed once the client holds an open socket is
+   * missed: what arrives before the upgrade completes (both run on this request's event loop) is sent
+   * first, in order.
+   */
   @SuppressWarnings("unchecked")
-  private void stream(RoutingContext ctx, String roomId, ServerWebSocket ws) {
+  private Future<ServerWebSocket> stream(RoutingContext ctx, String roomId) {
     MessageConsumer<String>[] consumer = new MessageConsumer[1];
+    ServerWebSocket[] socket = new ServerWebSocket[1];
+    List<String> early = new ArrayList<>();
     consumer[0] = ctx.vertx().eventBus().localConsumer(EventLog.roomAddress(roomId), message -> {
+      ServerWebSocket ws = socket[0];
+      if (ws == null) {
+        early.add(message.body());
+        return;
+      }
       if (ws.isClosed()) {
         return;
       }
@@ -56,6 +69,13 @@ final class RoomStream implements Handler<RoutingContext> {
       }
       ws.writeTextMessage(message.body());
     });
-    ws.closeHandler(v -> consumer[0].unregister());
+    return ctx.request().toWebSocket()
+        .onSuccess(ws -> {
+          socket[0] = ws;
+          early.forEach(ws::writeTextMessage);
+          early.clear();
+          ws.closeHandler(v -> consumer[0].unregister());
+        })
+        .onFailure(err -> consumer[0].unregister());
   }
 }
