@@ -32,6 +32,7 @@ import com.scairelay.targets.DeliveryRoutes;
 import com.scairelay.targets.NodeLease;
 import com.scairelay.targets.Outbox;
 import com.scairelay.targets.Ownership;
+import com.scairelay.targets.ReplayRoutes;
 import com.scairelay.targets.TargetKinds;
 import com.scairelay.targets.TargetQueues;
 import com.scairelay.transport.Connectors;
@@ -179,6 +180,8 @@ public final class RelayNode {
         new RoomRoutes(guard, rooms, eventLog, clock),
         new AuditRoutes(guard, audit),
         new DeliveryRoutes(guard, kinds, pool),
+        new ReplayRoutes(guard, kinds, outbox,
+            (tx, who, action, id, payload) -> audit.record(tx, audit.adminEvent(who, action, id, payload)), clock),
         new WebhookRoutes(guard, webhooks, audit, outboundGuard, outbox, config, clock),
         new EventRoutes(guard, audit),
         new ApplicationRoutes(guard, applications, apiKeys, revocation, audit, config, clock),

@@ -1,5 +1,6 @@
 package com.scairelay.targets;
 
+import com.scairelay.http.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -22,6 +23,9 @@ import java.util.function.Function;
  * @param policy     what follows an attempt
  * @param onFailure  records a delivery given up for good, in the result's transaction
  * @param onCreated  records the foreign message ids deliveries created, in the result's transaction
+ * @param queueRoom  an SQL expression: how many more deliveries the target {@code $1} takes now, or NULL
+ *                   when it takes any number (a paused webhook subscription takes up to its queue limit);
+ *                   replays ({@link Replays}) queue no more than that
  */
 public record TargetKind(
     String name,
@@ -31,12 +35,29 @@ public record TargetKind(
     String held,
     Policy policy,
     FailureAudit onFailure,
-    CreatedMessages onCreated) {
+    CreatedMessages onCreated,
+    String queueRoom) {
+
+  /** A kind whose queue is unbounded. */
+  public TargetKind(String name, Function<String, Future<Optional<Target>>> lookup, String claimJoin, Function<Row, JsonObject> payload,
+                    String held, Policy policy, FailureAudit onFailure, CreatedMessages onCreated) {
+    this(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, "NULL");
+  }
 
   /** A kind whose deliveries create nothing the core needs to remember. */
   public TargetKind(String name, Function<String, Future<Optional<Target>>> lookup, String claimJoin, Function<Row, JsonObject> payload,
                     String held, Policy policy, FailureAudit onFailure) {
     this(name, lookup, claimJoin, payload, held, policy, onFailure, (tx, created) -> Future.succeededFuture());
+  }
+
+  /** This kind, taking no more than {@code queueRoom} (see the component) deliveries a replay queues. */
+  public TargetKind withQueueRoom(String queueRoom) {
+    return new TargetKind(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, queueRoom);
+  }
+
+  /** The live target behind {@code id}, or a 404 naming it. */
+  Future<Target> found(String id) {
+    return lookup.apply(id).map(target -> target.orElseThrow(() -> ProblemException.notFound("no " + name + " " + id)));
   }
 
   /** How a kind records the messages its deliveries created on the foreign side. */

@@ -28,12 +28,17 @@ public final class WebhookFanOut implements AuditLog.FanOut {
           AND NOT ($5 = 'webhook.delivery_dropped' AND w.id = $2)
       ), accepted AS (
         SELECT m.id FROM matching m
-        WHERE NOT m.paused OR (SELECT count(*) FROM deliveries d WHERE d.target_id = m.id AND d.status = 'pending') < m.queue_limit
+        WHERE NOT m.paused OR %s < m.queue_limit
       ), overflow AS (
         UPDATE webhooks w SET dropped_while_paused = w.dropped_while_paused + 1
         FROM matching m WHERE w.id = m.id AND m.id NOT IN (SELECT id FROM accepted)
       )
-      SELECT id FROM accepted ORDER BY id""";
+      SELECT id FROM accepted ORDER BY id""".formatted(pending("m.id"));
+
+  /** How many deliveries the subscription {@code id} (an SQL expression) has queued. */
+  static String pending(String id) {
+    return "(SELECT count(*) FROM deliveries d WHERE d.target_id = %s AND d.status = 'pending')".formatted(id);
+  }
 
   @Override
   public Future<Void> deliver(Outbox.Tx tx, AuditEvent e) {

@@ -30,6 +30,10 @@ public final class WebhookTargets {
       RETURNING d.id, d.event_id, d.attempts, d.rate_limited, d.first_failed_at,
                 a.timestamp, a.category, a.action, a.user_id, a.resource_id, a.payload""";
   private static final String HELD = "EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.target_id AND (w.paused OR w.deleted_at IS NOT NULL))";
+  /** A paused subscription takes deliveries up to its queue limit, as {@link WebhookFanOut} does; a running one, any number. */
+  private static final String QUEUE_ROOM = """
+      SELECT CASE WHEN w.paused THEN greatest(w.queue_limit - %s, 0) END FROM webhooks w WHERE w.id = $1"""
+      .formatted(WebhookFanOut.pending("w.id"));
 
   private WebhookTargets() {
   }
@@ -38,7 +42,7 @@ public final class WebhookTargets {
     return new TargetKind(KIND,
         id -> store.find(id).map(found -> found.map(WebhookTargets::target)),
         CLAIM_JOIN, WebhookTargets::auditEvent, HELD, Policy.webhookSchedule(),
-        (tx, failed) -> auditDrop(audit, tx, failed));
+        (tx, failed) -> auditDrop(audit, tx, failed)).withQueueRoom(QUEUE_ROOM);
   }
 
   private static Target target(Webhook webhook) {
