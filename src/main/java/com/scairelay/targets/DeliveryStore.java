@@ -83,9 +83,18 @@ final class DeliveryStore {
         AND EXISTS (SELECT 1 FROM deliveries p WHERE p.target_id = d.target_id AND p.status = 'pending')
         AND NOT (CASE d.target_kind %1$s ELSE false END)
       LIMIT $2""";
-  private static final String RECENT = """
-      SELECT id, event_id, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at
-      FROM deliveries WHERE target_id = $1 ORDER BY id DESC LIMIT $2""";
+  /**
+   * A page of the delivery log: the target's deliveries before the cursor {@code $2}, newest first, last
+   * changed at or after {@code $3} when given; {@code %s} narrows it to one status (a literal, so the
+   * partial indexes of pending and failed rows serve it).
+   */
+  private static final String PAGE = """
+      SELECT id, event_id, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at,
+             resent_from, resent_as
+      FROM deliveries WHERE target_id = $1 AND id < $2 AND ($3::timestamptz IS NULL OR updated_at >= $3) %s
+      ORDER BY id DESC LIMIT $4""";
+  /** The statuses a delivery has, as the log shows and filters them. */
+  static final List<String> STATUSES = List.of("pending", "delivered", "failed", "cancelled");
   private static final String TOTALS = """
       SELECT
         (SELECT coalesce(jsonb_object_agg(status, n), '{}') FROM
@@ -108,8 +117,13 @@ final class DeliveryStore {
   record Due(String targetId, String kind) {
   }
 
+  /** Which deliveries of a target a page of the log shows: before {@code cursor} (a delivery id; null: the newest), of {@code status} and changed since {@code since} when given. */
+  record Page(String status, Instant since, Long cursor, int limit) {
+  }
+
   private final Pool pool;
   private final Map<String, String> claims = new HashMap<>();
+  private final Map<String, String> pages = new HashMap<>();
   private final String dueTargets;
 
   DeliveryStore(Pool pool, TargetKinds kinds) {
@@ -120,6 +134,8 @@ final class DeliveryStore {
       held.append("WHEN '").append(kind.name()).append("' THEN ").append(kind.held()).append(' ');
     }
     this.dueTargets = DUE_TARGETS.formatted(held);
+    pages.put("", PAGE.formatted(""));
+    STATUSES.forEach(status -> pages.put(status, PAGE.formatted("AND status = '" + status + "'")));
   }
 
   /** Claims the due head of the target's queue (see {@link #CLAIM_HEAD}), with the payload of each row. */
@@ -175,9 +191,10 @@ final class DeliveryStore {
     });
   }
 
-  /** The delivery log of a target: newest deliveries first, each with its attempts oldest first. */
-  Future<JsonArray> recent(String targetId, int limit) {
-    return pool.preparedQuery(RECENT).execute(Tuple.of(targetId, limit)).compose(rows -> {
+  /** A page of the delivery log of a target: newest deliveries first, each with its attempts oldest first. */
+  Future<JsonArray> page(String targetId, Page page) {
+    Tuple args = Tuple.of(targetId, page.cursor() == null ? Long.MAX_VALUE : page.cursor(), utc(page.since()), page.limit());
+    return pool.preparedQuery(pages.get(page.status() == null ? "" : page.status())).execute(args).compose(rows -> {
       Map<Long, JsonObject> byId = new HashMap<>();
       JsonArray deliveries = new JsonArray();
       for (Row row : rows) {
@@ -191,6 +208,8 @@ final class DeliveryStore {
             .put("last_error", row.getString("last_error"))
             .put("created_at", row.getOffsetDateTime("created_at").toInstant().toString())
             .put("updated_at", row.getOffsetDateTime("updated_at").toInstant().toString())
+            .put("resent_from", row.getLong("resent_from"))
+            .put("resent_as", row.getLong("resent_as"))
             .put("attempts", new JsonArray());
         byId.put(row.getLong("id"), delivery);
         deliveries.add(delivery);
