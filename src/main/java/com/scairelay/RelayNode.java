@@ -116,7 +116,8 @@ public final class RelayNode {
     this.clock = setup.clock();
     this.pool = pool(vertx, setup.pg(), config.pgPoolSize(), config.pgTimeout(), true);
     this.leases = pool(vertx, setup.pg(), LEASE_POOL_SIZE, config.pgTimeout(), false);
-    SecretBox secrets = new SecretBox(setup.masterKey());
+    SecretBox secrets = new SecretBox(setup.masterKeys());
+    log.info("secrets at rest are sealed with master key {}", setup.masterKeys().describe());
     outboundGuard = new OutboundGuard(config.outbound().allowLoopback(), config.outbound().allowPrivateNetworks());
     connectors = Connectors.builtIn(vertx, config, outboundGuard, clock, new BridgeMessages(pool), new BridgeShadows(pool, clock));
     lease = new NodeLease(vertx, pool, nodeId, "http://" + config.httpHost() + ":" + config.httpPort(), config.cluster().nodeLease(), ownership);
