@@ -52,6 +52,7 @@ public record RelayConfig(
     Duration maxTokenLifetime,
     Duration revocationCheck,
     Delivery delivery,
+    Retention retention,
     Outbound outbound,
     Platforms platforms,
     Cluster cluster) {
@@ -72,6 +73,18 @@ public record RelayConfig(
       Duration breakerReset,
       Duration retention,
       Duration brokenHold) {
+  }
+
+  /**
+   * What the background purge removes and how gently (README, "Retention"); a zero age keeps rows forever.
+   *
+   * @param events     room events older than this go, once no delivery is pending for them
+   * @param audit      audit events older than this go, once no webhook delivery is pending for them
+   * @param interval   between two purge passes
+   * @param batchSize  rows deleted per statement
+   * @param batchPause between two statements of a pass
+   */
+  public record Retention(Duration events, Duration audit, Duration interval, int batchSize, Duration batchPause) {
   }
 
   /** How transports reach foreign endpoints, and which addresses they may reach. */
@@ -184,6 +197,12 @@ public record RelayConfig(
             Duration.ofMillis(s.integer("deliveries.breaker_reset_ms", 1, 3_600_000)),
             Duration.ofHours(s.integer("deliveries.retention_hours", 1, 24 * 3650)),
             Duration.ofSeconds(s.integer("deliveries.broken_hold_seconds", 1, 7 * 86_400))),
+        new Retention(
+            Duration.ofDays(s.integer("retention.events_days", 0, 100 * 365)),
+            Duration.ofDays(s.integer("retention.audit_days", 0, 100 * 365)),
+            Duration.ofSeconds(s.integer("retention.interval_seconds", 1, 86_400)),
+            s.integer("retention.batch_size", 1, 100_000),
+            Duration.ofMillis(s.integer("retention.batch_pause_ms", 0, 60_000))),
         new Outbound(
             Duration.ofMillis(s.integer("outbound.connect_timeout_ms", 1, 600_000)),
             Duration.ofMillis(s.integer("outbound.response_timeout_ms", 1, 600_000)),
