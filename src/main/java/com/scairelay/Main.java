@@ -186,7 +186,7 @@ public final class Main {
   }
 
   /** A data directory made here is the user's alone (700); one that exists is left as it is. */
-  static void createPrivateDirectory(Path dataDir) throws IOException {
+  private static void createPrivateDirectory(Path dataDir) throws IOException {
     if (Files.isDirectory(dataDir)) {
       return;
     }
