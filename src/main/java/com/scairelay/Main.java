@@ -4,6 +4,7 @@ import com.scairelay.config.ConfigException;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.store.EmbeddedDatabase;
 import com.scairelay.store.Ids;
+import com.scairelay.store.MasterKeys;
 import com.scairelay.store.Migrations;
 import com.scairelay.store.SecretFile;
 import com.scairelay.cluster.ClusterNode;
@@ -22,7 +23,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
@@ -44,7 +44,7 @@ public final class Main {
    * The password of the embedded PostgreSQL's {@code postgres} role, in the data directory: one line,
    * mode 600. Tools on the same account (psql, the benchmarks) read it, e.g. {@code PGPASSWORD=$(cat data/pg.password)}.
    */
-  private static final String PG_PASSWORD_FILE = "pg.password";
+  static final String PG_PASSWORD_FILE = "pg.password";
 
   /** Held open for the life of the process: closing it would release the data directory lock. */
   @SuppressWarnings("unused")
@@ -59,13 +59,18 @@ public final class Main {
     boolean valid = switch (mode) {
       case "dev", "run" -> args.length == 1 || cluster;
       case "postgres" -> args.length == 1;
+      case MasterKeyCommand.MODE -> true;
       default -> false;
     };
     if (!valid) {
-      System.err.println("usage: java -jar scairelay.jar dev|run [--cluster] | postgres\n"
+      System.err.println("usage: java -jar scairelay.jar dev|run [--cluster] | postgres | " + MasterKeyCommand.USAGE + "\n"
           + "  dev: private PostgreSQL in RELAY_DATA_DIR; run: RELAY_PG_URL; --cluster: join the cluster of RELAY_CLUSTER_*;\n"
-          + "  postgres: only the private PostgreSQL of RELAY_DATA_DIR, for nodes started with RELAY_PG_URL");
+          + "  postgres: only the private PostgreSQL of RELAY_DATA_DIR, for nodes started with RELAY_PG_URL;\n"
+          + "  rotate-master-key: seal every stored secret again with secrets.master_key (README, \"Rotating the master key\")");
       System.exit(2);
+    }
+    if (mode.equals(MasterKeyCommand.MODE)) {
+      System.exit(MasterKeyCommand.run(java.util.Arrays.asList(args).subList(1, args.length), System.getenv()));
     }
     try {
       if (mode.equals("postgres")) {
@@ -92,14 +97,13 @@ public final class Main {
     EmbeddedDatabase embedded = null;
     PgConnectOptions pg;
     String adminToken;
-    byte[] masterKey;
+    MasterKeys masterKeys;
     if (dev) {
       createPrivateDirectory(dataDir);
       holdDataDirectory(dataDir);
       adminToken = config.adminToken().orElseGet(() -> readOrCreate(dataDir.resolve("admin.token"),
           () -> "dev_" + HexFormat.of().formatHex(Ids.randomBytes(24))));
-      masterKey = config.masterKey().orElseGet(() -> Base64.getDecoder().decode(readOrCreate(dataDir.resolve("master.key"),
-          () -> Base64.getEncoder().encodeToString(Ids.randomBytes(RelayConfig.MASTER_KEY_BYTES)))));
+      masterKeys = config.masterKey().isPresent() ? configuredKeys(config, "dev mode") : MasterKeyFiles.load(dataDir);
       if (config.pgUrl().isPresent()) {
         pg = PgConnectOptions.fromUri(config.pgUrl().get());
       } else {
@@ -109,7 +113,7 @@ public final class Main {
       }
     } else {
       adminToken = required(config.adminToken(), "admin.token");
-      masterKey = required(config.masterKey(), "secrets.master_key");
+      masterKeys = configuredKeys(config, "run mode");
       pg = PgConnectOptions.fromUri(required(config.pgUrl(), "pg.url"));
     }
     int applied = Migrations.apply(pg);
@@ -135,7 +139,7 @@ public final class Main {
       vertx = Vertx.vertx();
     }
     // PostgreSQL keeps microseconds: a clock that ticks in microseconds answers what it stores.
-    RelayNode node = RelayNode.start(vertx, new NodeSetup(config, pg, adminToken, masterKey, Clock.tick(Clock.systemUTC(), Duration.ofNanos(1_000)),
+    RelayNode node = RelayNode.start(vertx, new NodeSetup(config, pg, adminToken, masterKeys, Clock.tick(Clock.systemUTC(), Duration.ofNanos(1_000)),
         Scheduler::of, cluster)).await();
     AtomicReference<EmbeddedDatabase> database = new AtomicReference<>(embedded);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, node, database.get()), "scairelay-shutdown"));
@@ -202,7 +206,7 @@ public final class Main {
    * One dev node per data directory: the lock is held until the process ends (also by SIGKILL), so a
    * PostgreSQL found running on a directory we could lock is an orphan of a dead node.
    */
-  private static void holdDataDirectory(Path dataDir) throws IOException {
+  static void holdDataDirectory(Path dataDir) throws IOException {
     FileChannel channel = FileChannel.open(dataDir.resolve("node.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     if (channel.tryLock() == null) {
       channel.close();
@@ -295,7 +299,7 @@ public final class Main {
     }
   }
 
-  private static String rootMessage(Throwable e) {
+  static String rootMessage(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
@@ -303,13 +307,22 @@ public final class Main {
     return root.getMessage() != null ? root.getMessage() : root.toString();
   }
 
-  private static <T> T required(Optional<T> value, String key) {
-    return value.orElseThrow(() -> new ConfigException("run mode needs " + key + " (env RELAY_"
+  static <T> T required(Optional<T> value, String key) {
+    return required(value, key, "run mode");
+  }
+
+  static <T> T required(Optional<T> value, String key, String who) {
+    return value.orElseThrow(() -> new ConfigException(who + " needs " + key + " (env RELAY_"
         + key.toUpperCase().replace('.', '_') + "); see the configuration table in README.md"));
   }
 
+  /** {@code secrets.master_key} (required) and {@code secrets.previous_master_keys}. */
+  static MasterKeys configuredKeys(RelayConfig config, String who) {
+    return new MasterKeys(required(config.masterKey(), "secrets.master_key", who), config.previousMasterKeys());
+  }
+
   /** A credential kept in the data directory (mode 600 from its first byte), made on first start. */
-  private static String readOrCreate(Path file, Supplier<String> create) {
+  static String readOrCreate(Path file, Supplier<String> create) {
     try {
       return SecretFile.readOrCreate(file, create);
     } catch (IOException e) {

@@ -2,6 +2,7 @@ package com.scairelay;
 
 import com.scairelay.cluster.ClusterNode;
 import com.scairelay.config.RelayConfig;
+import com.scairelay.store.MasterKeys;
 import com.scairelay.targets.Scheduler;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
@@ -15,15 +16,20 @@ import java.util.function.BiFunction;
  * how the delivery side's timers are kept (Vert.x timers in the clock, unless a test drives them), and
  * the cluster it joined, if any.
  */
-public record NodeSetup(RelayConfig config, PgConnectOptions pg, String adminToken, byte[] masterKey, Clock clock,
+public record NodeSetup(RelayConfig config, PgConnectOptions pg, String adminToken, MasterKeys masterKeys, Clock clock,
                         BiFunction<Vertx, Clock, Scheduler> scheduler, Optional<ClusterNode> cluster) {
 
   public NodeSetup(RelayConfig config, PgConnectOptions pg, String adminToken, byte[] masterKey, Clock clock) {
-    this(config, pg, adminToken, masterKey, clock, Scheduler::of, Optional.empty());
+    this(config, pg, adminToken, MasterKeys.of(masterKey), clock, Scheduler::of, Optional.empty());
   }
 
   public NodeSetup(RelayConfig config, PgConnectOptions pg, String adminToken, byte[] masterKey, Clock clock,
                    BiFunction<Vertx, Clock, Scheduler> scheduler) {
-    this(config, pg, adminToken, masterKey, clock, scheduler, Optional.empty());
+    this(config, pg, adminToken, MasterKeys.of(masterKey), clock, scheduler, Optional.empty());
+  }
+
+  public NodeSetup(RelayConfig config, PgConnectOptions pg, String adminToken, byte[] masterKey, Clock clock,
+                   BiFunction<Vertx, Clock, Scheduler> scheduler, Optional<ClusterNode> cluster) {
+    this(config, pg, adminToken, MasterKeys.of(masterKey), clock, scheduler, cluster);
   }
 }

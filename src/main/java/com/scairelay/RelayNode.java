@@ -27,6 +27,7 @@ import com.scairelay.ingress.IngressVerticle;
 import com.scairelay.rooms.RoomRoutes;
 import com.scairelay.rooms.RoomStore;
 import com.scairelay.store.Ids;
+import com.scairelay.store.Purge;
 import com.scairelay.store.SecretBox;
 import com.scairelay.targets.DeliveryRoutes;
 import com.scairelay.targets.NodeLease;
@@ -65,13 +66,11 @@ import java.util.Map;
 /**
  * One ScaiRelay node on a Vert.x instance: builds the parts once, hands each the few others it uses,
  * deploys the transports, the delivery side and one HTTP verticle per event loop, and runs the node's
- * housekeeping (counter flushes, dedupe and delivery pruning). The database must already be migrated.
+ * housekeeping (counter flushes, the retention purge). The database must already be migrated.
  */
 public final class RelayNode {
   private static final Logger log = LoggerFactory.getLogger(RelayNode.class);
   private static final long COUNTER_FLUSH_MS = 1_000;
-  private static final long DEDUPE_PRUNE_MS = 60_000;
-  private static final long DELIVERY_PRUNE_MS = 600_000;
   private static final int LEASE_POOL_SIZE = 4;
 
   private final Vertx vertx;
@@ -100,6 +99,7 @@ public final class RelayNode {
   private final AccessGuard guard;
   private final TargetKinds kinds;
   private final TargetQueues targetQueues;
+  private final Retention retention;
   private final EventLog.Stats eventLogStats = new EventLog.Stats();
   private final EventLog.Writers eventLogWriters = new EventLog.Writers();
   private final List<Long> timers = new ArrayList<>();
@@ -117,7 +117,8 @@ public final class RelayNode {
     this.clock = setup.clock();
     this.pool = pool(vertx, setup.pg(), config.pgPoolSize(), config.pgTimeout(), true);
     this.leases = pool(vertx, setup.pg(), LEASE_POOL_SIZE, config.pgTimeout(), false);
-    SecretBox secrets = new SecretBox(setup.masterKey());
+    SecretBox secrets = new SecretBox(setup.masterKeys());
+    log.info("secrets at rest are sealed with master key {}", setup.masterKeys().describe());
     outboundGuard = new OutboundGuard(config.outbound().allowLoopback(), config.outbound().allowPrivateNetworks());
     connectors = Connectors.builtIn(vertx, config, outboundGuard, clock, new BridgeMessages(pool), new BridgeShadows(pool, clock));
     lease = new NodeLease(vertx, pool, nodeId, "http://" + config.httpHost() + ":" + config.httpPort(), config.cluster().nodeLease(), ownership);
@@ -138,6 +139,7 @@ public final class RelayNode {
         .register(BridgeTargets.kind(bridgeRegistry, audit, config.delivery()))
         .register(WebhookTargets.kind(webhooks, audit));
     targetQueues = new TargetQueues(outbox, lease, kinds, connectors, outboundGuard, setup.scheduler().apply(vertx, clock), clock, config);
+    retention = new Retention(vertx, setup.pg(), config, clock);
   }
 
   /**
@@ -223,8 +225,7 @@ public final class RelayNode {
           port = http.get(0).actualPort();
           lease.httpUrl("http://" + config.httpHost() + ":" + port);
           timers.add(vertx.setPeriodic(COUNTER_FLUSH_MS, t -> flushCounters()));
-          timers.add(vertx.setPeriodic(DEDUPE_PRUNE_MS, t -> pruneDedupe()));
-          timers.add(vertx.setPeriodic(DELIVERY_PRUNE_MS, t -> pruneDeliveries()));
+          timers.add(vertx.setPeriodic(config.retention().interval().toMillis(), t -> purge()));
         })
         .compose(id -> vertx.deployVerticle(new PlatformListeners(connectors, bridges, ownership, nodeId, audit, this::eventLog, clock)))
         .onSuccess(deployments::add)
@@ -264,16 +265,19 @@ public final class RelayNode {
     return targetQueues.quiet();
   }
 
-  /** Deletes dedupe rows older than the window; an expired row would be replaced anyway, this keeps the table small. */
-  public Future<Integer> pruneDedupe() {
-    return EventLog.pruneDedupe(pool, clock.instant().minus(config.dedupeWindow()))
-        .onFailure(err -> log.warn("pruning inbound_dedupe failed: {}", err.getMessage()));
+  /** One pass of the retention purge (README, "Retention"), as the node runs every {@code retention.interval_seconds}. */
+  public Future<Purge.Summary> purge() {
+    return retention.purge();
   }
 
-  /** Deletes finished deliveries (and their attempts) older than {@code deliveries.retention_hours}. */
-  public Future<Integer> pruneDeliveries() {
-    return outbox.prune(clock.instant().minus(config.delivery().retention()))
-        .onFailure(err -> log.warn("pruning finished deliveries failed: {}", err.getMessage()));
+  /** Deletes dedupe rows older than the window; answers how many. */
+  public Future<Long> pruneDedupe() {
+    return retention.purge(retention.dedupe(clock.instant()));
+  }
+
+  /** Deletes finished deliveries (and their attempts) older than {@code deliveries.retention_hours}; answers how many. */
+  public Future<Long> pruneDeliveries() {
+    return retention.purge(retention.deliveries(clock.instant()));
   }
 
   public Future<Void> flushCounters() {
@@ -292,6 +296,7 @@ public final class RelayNode {
     }
     stopped = true;
     timers.forEach(vertx::cancelTimer);
+    retention.stop();
     Future<Void> undeployed = Future.succeededFuture();
     for (int i = deployments.size() - 1; i >= 0; i--) {
       String id = deployments.get(i);

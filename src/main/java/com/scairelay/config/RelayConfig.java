@@ -36,6 +36,7 @@ public record RelayConfig(
     Duration pgTimeout,
     int pgEmbeddedPort,
     Optional<byte[]> masterKey,
+    List<byte[]> previousMasterKeys,
     Duration signatureTolerance,
     Duration dedupeWindow,
     int pausedRetryAfterSeconds,
@@ -51,6 +52,7 @@ public record RelayConfig(
     Duration maxTokenLifetime,
     Duration revocationCheck,
     Delivery delivery,
+    Retention retention,
     Outbound outbound,
     Platforms platforms,
     Cluster cluster) {
@@ -71,6 +73,18 @@ public record RelayConfig(
       Duration breakerReset,
       Duration retention,
       Duration brokenHold) {
+  }
+
+  /**
+   * What the background purge removes and how gently (README, "Retention"); a zero age keeps rows forever.
+   *
+   * @param events     room events older than this go, once no delivery is pending for them
+   * @param audit      audit events older than this go, once no webhook delivery is pending for them
+   * @param interval   between two purge passes
+   * @param batchSize  rows deleted per statement
+   * @param batchPause between two statements of a pass
+   */
+  public record Retention(Duration events, Duration audit, Duration interval, int batchSize, Duration batchPause) {
   }
 
   /** How transports reach foreign endpoints, and which addresses they may reach. */
@@ -153,6 +167,7 @@ public record RelayConfig(
         Duration.ofMillis(s.integer("pg.timeout_ms", 100, 600_000)),
         s.integer("pg.embedded_port", 0, 65535),
         masterKey(s),
+        previousMasterKeys(s),
         Duration.ofSeconds(s.integer("inbound.signature_tolerance_seconds", 1, 86_400)),
         Duration.ofSeconds(s.integer("inbound.dedupe_window_seconds", 1, 7 * 86_400)),
         s.integer("inbound.paused_retry_after_seconds", 1, 86_400),
@@ -182,6 +197,12 @@ public record RelayConfig(
             Duration.ofMillis(s.integer("deliveries.breaker_reset_ms", 1, 3_600_000)),
             Duration.ofHours(s.integer("deliveries.retention_hours", 1, 24 * 3650)),
             Duration.ofSeconds(s.integer("deliveries.broken_hold_seconds", 1, 7 * 86_400))),
+        new Retention(
+            Duration.ofDays(s.integer("retention.events_days", 0, 100 * 365)),
+            Duration.ofDays(s.integer("retention.audit_days", 0, 100 * 365)),
+            Duration.ofSeconds(s.integer("retention.interval_seconds", 1, 86_400)),
+            s.integer("retention.batch_size", 1, 100_000),
+            Duration.ofMillis(s.integer("retention.batch_pause_ms", 0, 60_000))),
         new Outbound(
             Duration.ofMillis(s.integer("outbound.connect_timeout_ms", 1, 600_000)),
             Duration.ofMillis(s.integer("outbound.response_timeout_ms", 1, 600_000)),
@@ -273,19 +294,31 @@ public record RelayConfig(
   }
 
   private static Optional<byte[]> masterKey(Settings s) {
-    Optional<String> raw = optional(s.string("secrets.master_key"));
-    if (raw.isEmpty()) {
-      return Optional.empty();
-    }
-    String expected = MASTER_KEY_BYTES + " random bytes in base64 (e.g. `openssl rand -base64 32`)";
-    try {
-      byte[] key = Base64.getDecoder().decode(raw.get());
-      if (key.length != MASTER_KEY_BYTES) {
-        throw s.invalid("secrets.master_key", "<hidden>", expected);
+    return optional(s.string("secrets.master_key")).map(raw -> masterKey(s, "secrets.master_key", raw,
+        MASTER_KEY_BYTES + " random bytes in base64 (e.g. `openssl rand -base64 32`)"));
+  }
+
+  /** The keys a rotation replaces (README, "Rotating the master key"): they open what they sealed, never seal. */
+  private static List<byte[]> previousMasterKeys(Settings s) {
+    List<byte[]> keys = new ArrayList<>();
+    for (String raw : s.string("secrets.previous_master_keys").split(",")) {
+      if (!raw.isBlank()) {
+        keys.add(masterKey(s, "secrets.previous_master_keys", raw.trim(), "a comma-separated list of master keys, each "
+            + MASTER_KEY_BYTES + " bytes in base64"));
       }
-      return Optional.of(key);
+    }
+    return List.copyOf(keys);
+  }
+
+  private static byte[] masterKey(Settings s, String key, String raw, String expected) {
+    try {
+      byte[] bytes = Base64.getDecoder().decode(raw);
+      if (bytes.length != MASTER_KEY_BYTES) {
+        throw s.invalid(key, "<hidden>", expected);
+      }
+      return bytes;
     } catch (IllegalArgumentException e) {
-      throw s.invalid("secrets.master_key", "<hidden>", expected);
+      throw s.invalid(key, "<hidden>", expected);
     }
   }
 

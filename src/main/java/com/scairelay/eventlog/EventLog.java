@@ -1,5 +1,6 @@
 package com.scairelay.eventlog;
 
+import com.scairelay.store.Purge;
 import com.scairelay.targets.Outbox;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -51,7 +52,9 @@ public final class EventLog {
   }
 
   /** Cluster-wide: every node's WebSocket clients of the room hear each new event. */
-  private static final String PRUNE_DEDUPE = "DELETE FROM inbound_dedupe WHERE received_at < $1";
+  /** Dedupe rows received before {@code $1}, at most {@code $2} of them (found by the received_at index, deleted by row address). */
+  private static final String PRUNE_DEDUPE = """
+      DELETE FROM inbound_dedupe WHERE ctid = ANY(ARRAY(SELECT ctid FROM inbound_dedupe WHERE received_at < $1 LIMIT $2))""";
 
   /**
    * Cluster-wide: every new event, published to one consumer per node ({@link #relayToStreams}), which
@@ -116,9 +119,9 @@ public final class EventLog {
     writers.logs.add(this);
   }
 
-  /** Deletes dedupe rows received before {@code before}; answers how many. */
-  public static Future<Integer> pruneDedupe(Pool pool, Instant before) {
-    return pool.preparedQuery(PRUNE_DEDUPE).execute(Tuple.of(utc(before))).map(rows -> rows.rowCount());
+  /** Dedupe rows received before {@code before}, for the purge; an expired row would be replaced anyway, this keeps the table small. */
+  public static Purge.Rows dedupeBefore(Instant before) {
+    return Purge.byStatement("inbound dedupe rows", PRUNE_DEDUPE, utc(before));
   }
 
   /** Stores the event through the event log its room belongs to; answered on the caller's event loop. */

@@ -1,5 +1,6 @@
 package com.scairelay.targets;
 
+import com.scairelay.store.Purge;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -50,10 +51,10 @@ public final class Outbox {
   private static final String CANCEL_PENDING = """
       UPDATE deliveries SET status = 'cancelled', updated_at = $2
       WHERE target_id = $1 AND status = 'pending' RETURNING id, event_id""";
-  /** Finished deliveries older than the retention, with their attempts, a bounded number per run. */
+  /** Finished deliveries last changed before {@code $1}, with their attempts, at most {@code $2} of them. */
   private static final String PRUNE = """
       WITH old AS (
-        SELECT id FROM deliveries WHERE status <> 'pending' AND updated_at < $1 ORDER BY updated_at LIMIT 50000
+        SELECT id FROM deliveries WHERE status <> 'pending' AND updated_at < $1 ORDER BY updated_at LIMIT $2
       ), attempts AS (
         DELETE FROM delivery_attempts a USING old WHERE a.delivery_id = old.id
       )
@@ -182,9 +183,18 @@ public final class Outbox {
     }
   }
 
-  /** Deletes finished deliveries (and their attempts) last changed before {@code before}; answers how many. */
-  public Future<Integer> prune(Instant before) {
-    return pool.preparedQuery(PRUNE).execute(Tuple.of(utc(before))).map(RowSet::rowCount);
+  /** Finished deliveries (with their attempts) last changed before {@code before}, for the purge; pending ones are never purged. */
+  public static Purge.Rows finishedBefore(Instant before) {
+    return Purge.byStatement("finished deliveries", PRUNE, utc(before));
+  }
+
+  /**
+   * An SQL query of the event ids among {@code eventIds} (a subquery) that a delivery is pending for, to
+   * one of {@code targetIds} (a subquery): it reads only those targets' queues, once.
+   */
+  public static String pendingEvents(String eventIds, String targetIds) {
+    return "SELECT DISTINCT d.event_id FROM deliveries d WHERE d.target_id IN (" + targetIds + ") AND d.status = 'pending'"
+        + " AND d.event_id IN (" + eventIds + ")";
   }
 
   /** Where a node's delivery side hears wake-ups: one cluster-wide address per node, body {@code <kind>:<target id>}. */

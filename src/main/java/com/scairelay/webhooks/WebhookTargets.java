@@ -21,6 +21,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebhookTargets {
   public static final String KIND = "webhook";
+  /** The targets of this kind, as an SQL subquery: what audit events are delivered to. */
+  public static final String TARGET_IDS = "SELECT id FROM webhooks";
   static final String DROPPED = "webhook.delivery_dropped";
 
   private static final Logger log = LoggerFactory.getLogger(WebhookTargets.class);

@@ -3,6 +3,7 @@ package com.scairelay.support;
 import com.scairelay.NodeSetup;
 import com.scairelay.RelayNode;
 import com.scairelay.cluster.ClusterNode;
+import com.scairelay.store.MasterKeys;
 import io.vertx.core.VertxOptions;
 import com.scairelay.transport.SignatureScheme;
 import com.scairelay.config.RelayConfig;
@@ -38,6 +39,7 @@ import static org.awaitility.Awaitility.await;
  */
 public final class TestNode implements AutoCloseable {
   public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+  /** The master key of a node started without {@code RELAY_SECRETS_MASTER_KEY}. */
   public static final byte[] MASTER_KEY = new byte[32];
 
   public final Vertx vertx;
@@ -53,7 +55,8 @@ public final class TestNode implements AutoCloseable {
     this.pg = pg;
     this.clock = clock;
     this.scheduler = new ClockScheduler(clock);
-    this.node = RelayNode.start(vertx, new NodeSetup(config, pg, ADMIN_TOKEN, MASTER_KEY, clock, (v, c) -> scheduler, cluster)).await();
+    MasterKeys keys = config.masterKey().map(key -> new MasterKeys(key, config.previousMasterKeys())).orElseGet(() -> MasterKeys.of(MASTER_KEY));
+    this.node = RelayNode.start(vertx, new NodeSetup(config, pg, ADMIN_TOKEN, keys, clock, (v, c) -> scheduler, cluster)).await();
     this.http = WebClient.create(vertx);
     this.sql = PgBuilder.pool().connectingTo(pg).using(vertx).build();
   }
