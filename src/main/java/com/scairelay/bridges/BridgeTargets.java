@@ -50,7 +50,8 @@ public final class BridgeTargets {
         CLAIM_JOIN, BridgeTargets::roomEvent, HELD, Policy.backoff(settings),
         (tx, failed) -> auditFailure(audit, tx, failed),
         (tx, created) -> BridgeMessages.record(tx, created.stream()
-            .map(c -> new BridgeMessages.Created(c.targetId(), c.foreignId(), c.eventId(), c.at())).toList()));
+            .map(c -> new BridgeMessages.Created(c.targetId(), c.foreignId(), c.eventId(), c.at())).toList()))
+        .withPayloadKept("EXISTS (SELECT 1 FROM events e WHERE e.id = d.event_id)");
   }
 
   private static Target target(Bridge bridge) {

@@ -33,7 +33,7 @@ final class Replays {
   private static final String REQUEUE = """
       WITH picked AS (
         SELECT d.id, d.event_id FROM deliveries d
-        WHERE d.target_id = $1 AND d.target_kind = $2 AND %1$s
+        WHERE d.target_id = $1 AND d.target_kind = $2 AND %1$s AND %3$s
         ORDER BY d.id LIMIT least($4::bigint, coalesce((%2$s), $4::bigint))
         FOR UPDATE
       ), queued AS (
@@ -51,10 +51,10 @@ final class Replays {
    */
   private static final String FAILED_IN_WINDOW = "d.status = 'failed' AND d.resent_as IS NULL AND d.updated_at >= $%d AND d.updated_at <= $%d";
   private static final String FIND = """
-      SELECT d.id, d.event_id, d.status, d.attempts, d.next_attempt_at FROM deliveries d
+      SELECT d.id, d.event_id, d.status, d.attempts, d.next_attempt_at, (%s) AS payload_kept FROM deliveries d
       WHERE d.id = $1 AND d.target_id = $2 AND d.target_kind = $3""";
   private static final String COUNT_FAILED = "SELECT count(*) FROM deliveries d WHERE d.target_id = $1 AND d.target_kind = $2 AND "
-      + FAILED_IN_WINDOW.formatted(3, 4);
+      + FAILED_IN_WINDOW.formatted(3, 4) + " AND %s";
 
   /** A delivery queued again: the new one, the one it repeats, and what that one had become. */
   record Resent(long deliveryId, long resentFrom, String eventId, String previousStatus) {
@@ -74,11 +74,15 @@ final class Replays {
 
   private final Map<String, String> resends = new HashMap<>();
   private final Map<String, String> recoveries = new HashMap<>();
+  private final Map<String, String> finds = new HashMap<>();
+  private final Map<String, String> failedCounts = new HashMap<>();
 
   Replays(TargetKinds kinds) {
     for (TargetKind kind : kinds.all()) {
-      resends.put(kind.name(), REQUEUE.formatted(ONE, kind.queueRoom()));
-      recoveries.put(kind.name(), REQUEUE.formatted(FAILED_IN_WINDOW.formatted(5, 6), kind.queueRoom()));
+      resends.put(kind.name(), REQUEUE.formatted(ONE, kind.queueRoom(), kind.payloadKept()));
+      recoveries.put(kind.name(), REQUEUE.formatted(FAILED_IN_WINDOW.formatted(5, 6), kind.queueRoom(), kind.payloadKept()));
+      finds.put(kind.name(), FIND.formatted(kind.payloadKept()));
+      failedCounts.put(kind.name(), COUNT_FAILED.formatted(kind.payloadKept()));
     }
   }
 
@@ -87,7 +91,7 @@ final class Replays {
    * 409 when it is still pending (it is sent when due) or the target has no room for it.
    */
   Future<Resent> resend(Outbox.Tx tx, TargetKind kind, String targetId, long deliveryId, Instant now) {
-    return tx.preparedQuery(FIND).execute(Tuple.of(deliveryId, targetId, kind.name())).compose(found -> {
+    return tx.preparedQuery(finds.get(kind.name())).execute(Tuple.of(deliveryId, targetId, kind.name())).compose(found -> {
       if (found.size() == 0) {
         throw ProblemException.notFound(kind.name() + " " + targetId + " has no delivery " + deliveryId);
       }
@@ -97,6 +101,10 @@ final class Replays {
         throw new ProblemException(409, "Conflict", "delivery " + deliveryId + " of " + kind.name() + " " + targetId
             + " is still pending (" + original.getInteger("attempts") + " attempts so far, next at "
             + original.getOffsetDateTime("next_attempt_at").toInstant() + "): it is sent when due; resend it once it is delivered or failed");
+      }
+      if (!original.getBoolean("payload_kept")) {
+        throw new ProblemException(409, "Conflict", "delivery " + deliveryId + " of " + kind.name() + " " + targetId
+            + " cannot be sent again: its event " + original.getString("event_id") + " is no longer stored (retention purged it)");
       }
       Tuple args = Tuple.of(targetId, kind.name(), utc(now), 1, deliveryId);
       return tx.preparedQuery(resends.get(kind.name())).execute(args).map(rows -> {
@@ -117,7 +125,7 @@ final class Replays {
     return tx.preparedQuery(recoveries.get(kind.name())).execute(args)
         .compose(rows -> {
           List<Long> ids = queued(tx, kind, targetId, rows);
-          return tx.preparedQuery(COUNT_FAILED).execute(Tuple.of(targetId, kind.name(), utc(since), utc(until)))
+          return tx.preparedQuery(failedCounts.get(kind.name())).execute(Tuple.of(targetId, kind.name(), utc(since), utc(until)))
               .map(left -> new Recovered(ids, left.iterator().next().getLong(0)));
         });
   }

@@ -26,6 +26,8 @@ import java.util.function.Function;
  * @param queueRoom  an SQL expression: how many more deliveries the target {@code $1} takes now, or NULL
  *                   when it takes any number (a paused webhook subscription takes up to its queue limit);
  *                   replays ({@link Replays}) queue no more than that
+ * @param payloadKept an SQL condition on {@code d.event_id}: the delivery's payload is still stored (retention
+ *                   may have purged it); a replay of one whose payload is gone could never be claimed
  */
 public record TargetKind(
     String name,
@@ -36,12 +38,13 @@ public record TargetKind(
     Policy policy,
     FailureAudit onFailure,
     CreatedMessages onCreated,
-    String queueRoom) {
+    String queueRoom,
+    String payloadKept) {
 
   /** A kind whose queue is unbounded. */
   public TargetKind(String name, Function<String, Future<Optional<Target>>> lookup, String claimJoin, Function<Row, JsonObject> payload,
                     String held, Policy policy, FailureAudit onFailure, CreatedMessages onCreated) {
-    this(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, "NULL");
+    this(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, "NULL", "true");
   }
 
   /** A kind whose deliveries create nothing the core needs to remember. */
@@ -52,7 +55,12 @@ public record TargetKind(
 
   /** This kind, taking no more than {@code queueRoom} (see the component) deliveries a replay queues. */
   public TargetKind withQueueRoom(String queueRoom) {
-    return new TargetKind(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, queueRoom);
+    return new TargetKind(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, queueRoom, payloadKept);
+  }
+
+  /** This kind, whose deliveries' payloads are still stored when {@code payloadKept} (see the component) holds. */
+  public TargetKind withPayloadKept(String payloadKept) {
+    return new TargetKind(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, queueRoom, payloadKept);
   }
 
   /** The live target behind {@code id}, or a 404 naming it. */

@@ -44,7 +44,8 @@ public final class WebhookTargets {
     return new TargetKind(KIND,
         id -> store.find(id).map(found -> found.map(WebhookTargets::target)),
         CLAIM_JOIN, WebhookTargets::auditEvent, HELD, Policy.webhookSchedule(),
-        (tx, failed) -> auditDrop(audit, tx, failed)).withQueueRoom(QUEUE_ROOM);
+        (tx, failed) -> auditDrop(audit, tx, failed)).withQueueRoom(QUEUE_ROOM)
+        .withPayloadKept("EXISTS (SELECT 1 FROM audit_events a WHERE a.event_id = d.event_id)");
   }
 
   private static Target target(Webhook webhook) {

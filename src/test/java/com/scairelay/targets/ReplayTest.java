@@ -248,6 +248,23 @@ class ReplayTest {
   }
 
   @Test
+  void aFailureWhoseEventRetentionPurgedIsNeitherResentNorRecovered() {
+    Instant since = node.clock.instant();
+    JsonObject purged = sayAndAwait("fail then purged", "failed");
+    String kept = sayAndAwait("fail and kept", "failed").getString("event_id");
+    node.sql("DELETE FROM events WHERE id = $1", purged.getString("event_id")); // what retention.events_days does
+    healed = true;
+
+    assertProblem(resend("bridge", bridgeId, purged.getLong("delivery_id")), 409, "no longer stored");
+    HttpResponse<Buffer> recovered = recover("bridge", bridgeId, window(since, node.clock.instant().plusSeconds(1)));
+
+    assertThat(recovered.statusCode()).as(recovered.bodyAsString()).isEqualTo(202);
+    assertThat(recovered.bodyAsJsonObject().getInteger("recovered")).isEqualTo(1);
+    assertThat(recovered.bodyAsJsonObject().getLong("remaining")).as("a purged failure is not left to recover").isZero();
+    await().atMost(10, TimeUnit.SECONDS).until(() -> sink.delivered(path).equals(List.of(kept)));
+  }
+
+  @Test
   void theUndeliveredQueryPagesByStatusAndSince() {
     List<Long> failedEarly = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
