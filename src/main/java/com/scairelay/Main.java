@@ -112,7 +112,7 @@ public final class Main {
       masterKey = required(config.masterKey(), "secrets.master_key");
       pg = PgConnectOptions.fromUri(required(config.pgUrl(), "pg.url"));
     }
-    int applied = Migrations.apply(pg);
+    int applied = Migrations.apply(pg, config.serverName().name());
     log.info("schema is current ({} migrations applied now)", applied);
 
     Optional<ClusterNode> cluster = Optional.empty();

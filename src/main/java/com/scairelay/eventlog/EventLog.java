@@ -1,5 +1,6 @@
 package com.scairelay.eventlog;
 
+import com.scairelay.store.Fqids;
 import com.scairelay.targets.Outbox;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -91,6 +92,7 @@ public final class EventLog {
   private final Context context;
   private final Writers writers;
   private final BatchWriter writer;
+  private final Fqids fqids;
   private final Clock clock;
   private final Stats stats;
   private final int maxBatch;
@@ -101,9 +103,10 @@ public final class EventLog {
   private boolean flushScheduled;
   private int inFlight;
 
-  /** Made on the event loop it serves, and joins {@code writers}. */
-  public EventLog(Vertx vertx, Outbox outbox, Clock clock, Stats stats, Options options, Writers writers) {
+  /** Made on the event loop it serves, and joins {@code writers}; senders are stored with the ids {@code fqids} gives them. */
+  public EventLog(Vertx vertx, Outbox outbox, Fqids fqids, Clock clock, Stats stats, Options options, Writers writers) {
     this.vertx = vertx;
+    this.fqids = fqids;
     this.context = vertx.getOrCreateContext();
     this.writers = writers;
     this.writer = new BatchWriter(outbox, options.dedupeWindow(), options.bridgeKind());
@@ -121,8 +124,17 @@ public final class EventLog {
     return pool.preparedQuery(PRUNE_DEDUPE).execute(Tuple.of(utc(before))).map(rows -> rows.rowCount());
   }
 
-  /** Stores the event through the event log its room belongs to; answered on the caller's event loop. */
-  public Future<Appended> append(EventWrite write) {
+  /**
+   * Stores the event through the event log its room belongs to, its sender fully qualified; answered on
+   * the caller's event loop. A sender that has no fqid (see {@link Fqids}) is {@link Unstorable}.
+   */
+  public Future<Appended> append(EventWrite given) {
+    EventWrite write;
+    try {
+      write = given.named(fqids);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(new Unstorable("the sender cannot be stored: " + e.getMessage()));
+    }
     EventLog owner = writers.ownerOf(write.roomId());
     if (owner == this) {
       return appendHere(write);
