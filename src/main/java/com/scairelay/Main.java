@@ -116,7 +116,7 @@ public final class Main {
       masterKeys = configuredKeys(config, "run mode");
       pg = PgConnectOptions.fromUri(required(config.pgUrl(), "pg.url"));
     }
-    int applied = Migrations.apply(pg);
+    int applied = Migrations.apply(pg, config.serverName().name());
     log.info("schema is current ({} migrations applied now)", applied);
 
     Optional<ClusterNode> cluster = Optional.empty();

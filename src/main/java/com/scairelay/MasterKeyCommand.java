@@ -88,7 +88,7 @@ final class MasterKeyCommand {
       }
       System.out.println(PREFIX + "sealing every stored secret with master key " + keys.currentId()
           + (keys.previous().isEmpty() ? "" : ", opening those of " + String.join(", ", keys.previousIds())));
-      migrate(pg);
+      migrate(pg, config.serverName().name());
       MasterKeyRotation.Summary summary = rotate(pg, keys, batchSize);
       if (!summary.unopenable().isEmpty()) {
         List<String> named = summary.unopenable().subList(0, Math.min(5, summary.unopenable().size()));
@@ -135,9 +135,9 @@ final class MasterKeyCommand {
     return rows <= MAX_BATCH_SIZE ? rows : 0;
   }
 
-  private static void migrate(PgConnectOptions pg) {
+  private static void migrate(PgConnectOptions pg, String serverName) {
     try {
-      Migrations.apply(pg);
+      Migrations.apply(pg, serverName);
     } catch (RuntimeException e) {
       throw new ConfigException("cannot use PostgreSQL at " + pg.getHost() + ":" + pg.getPort() + "/" + pg.getDatabase()
           + " (pg.url, env RELAY_PG_URL): " + Main.rootMessage(e));

@@ -26,9 +26,11 @@ import com.scairelay.ingress.InboundRoute;
 import com.scairelay.ingress.IngressVerticle;
 import com.scairelay.rooms.RoomRoutes;
 import com.scairelay.rooms.RoomStore;
+import com.scairelay.store.Fqids;
 import com.scairelay.store.Ids;
 import com.scairelay.store.Purge;
 import com.scairelay.store.SecretBox;
+import com.scairelay.store.ServerIdentity;
 import com.scairelay.targets.DeliveryRoutes;
 import com.scairelay.targets.NodeLease;
 import com.scairelay.targets.Outbox;
@@ -105,6 +107,8 @@ public final class RelayNode {
   private final List<Long> timers = new ArrayList<>();
   private final List<String> deployments = new ArrayList<>();
   private boolean stopped;
+  /** How participants are named: set at start, from the server name the database keeps ({@link ServerIdentity}). */
+  private Fqids fqids;
   private io.vertx.core.eventbus.MessageConsumer<String> roomEvents;
   private int port;
 
@@ -169,6 +173,8 @@ public final class RelayNode {
           node.timers.add(retry[0]);
           return Future.succeededFuture();
         })
+        .compose(v -> ServerIdentity.claim(node.pool, node.config.serverName()))
+        .map(name -> node.fqids = new Fqids(name))
         .compose(v -> node.lease.start())
         .compose(v -> node.deploy()).map(node);
   }
@@ -179,7 +185,7 @@ public final class RelayNode {
         new HealthRoutes(pool, lease::valid, this::clusterStatus),
         new InboundRoute(bridgeRegistry, bridgeCounters, connectors, eventLog, audit, failureAudits, config, clock),
         new BridgeRoutes(guard, bridges, bridgeRegistry, rooms, audit, connectors, outbox, config, clock),
-        new RoomRoutes(guard, rooms, eventLog, clock),
+        new RoomRoutes(guard, rooms, eventLog, fqids, clock),
         new AuditRoutes(guard, audit),
         new DeliveryRoutes(guard, kinds, pool),
         new ReplayRoutes(guard, kinds, outbox,
@@ -202,7 +208,7 @@ public final class RelayNode {
   }
 
   private EventLog eventLog(Vertx vertx) {
-    return new EventLog(vertx, outbox, clock, eventLogStats, new EventLog.Options(config.dedupeWindow(), config.eventLogMaxBatch(),
+    return new EventLog(vertx, outbox, fqids, clock, eventLogStats, new EventLog.Options(config.dedupeWindow(), config.eventLogMaxBatch(),
         config.eventLogWindowMs(), config.eventLogMaxPending(), config.eventLogMaxInFlight(), BridgeTargets.KIND), eventLogWriters);
   }
 

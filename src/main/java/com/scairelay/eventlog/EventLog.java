@@ -1,5 +1,6 @@
 package com.scairelay.eventlog;
 
+import com.scairelay.store.Fqids;
 import com.scairelay.store.Purge;
 import com.scairelay.targets.Outbox;
 import io.vertx.core.Context;
@@ -94,6 +95,7 @@ public final class EventLog {
   private final Context context;
   private final Writers writers;
   private final BatchWriter writer;
+  private final Fqids fqids;
   private final Clock clock;
   private final Stats stats;
   private final int maxBatch;
@@ -104,9 +106,10 @@ public final class EventLog {
   private boolean flushScheduled;
   private int inFlight;
 
-  /** Made on the event loop it serves, and joins {@code writers}. */
-  public EventLog(Vertx vertx, Outbox outbox, Clock clock, Stats stats, Options options, Writers writers) {
+  /** Made on the event loop it serves, and joins {@code writers}; senders are stored with the ids {@code fqids} gives them. */
+  public EventLog(Vertx vertx, Outbox outbox, Fqids fqids, Clock clock, Stats stats, Options options, Writers writers) {
     this.vertx = vertx;
+    this.fqids = fqids;
     this.context = vertx.getOrCreateContext();
     this.writers = writers;
     this.writer = new BatchWriter(outbox, options.dedupeWindow(), options.bridgeKind());
@@ -124,8 +127,17 @@ public final class EventLog {
     return Purge.byStatement("inbound dedupe rows", PRUNE_DEDUPE, utc(before));
   }
 
-  /** Stores the event through the event log its room belongs to; answered on the caller's event loop. */
-  public Future<Appended> append(EventWrite write) {
+  /**
+   * Stores the event through the event log its room belongs to, its sender fully qualified; answered on
+   * the caller's event loop. A sender that has no fqid (see {@link Fqids}) is {@link Unstorable}.
+   */
+  public Future<Appended> append(EventWrite given) {
+    EventWrite write;
+    try {
+      write = given.named(fqids);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(new Unstorable("the sender cannot be stored: " + e.getMessage()));
+    }
     EventLog owner = writers.ownerOf(write.roomId());
     if (owner == this) {
       return appendHere(write);

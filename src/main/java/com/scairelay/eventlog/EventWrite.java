@@ -1,5 +1,6 @@
 package com.scairelay.eventlog;
 
+import com.scairelay.store.Fqids;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -24,6 +25,12 @@ public record EventWrite(
   public EventWrite(String roomId, Sender sender, JsonObject content, String threadId, String replyTo, String replyToExternalId,
                     String originBridgeId, String externalEventId) {
     this(roomId, sender, content, threadId, replyTo, replyToExternalId, originBridgeId, externalEventId, externalEventId);
+  }
+
+  /** This write with its sender's fully qualified id (see {@link Sender#named}). */
+  EventWrite named(Fqids fqids) {
+    return new EventWrite(roomId, sender.named(fqids), content, threadId, replyTo, replyToExternalId, originBridgeId, externalEventId,
+        externalMessageId);
   }
 
   public boolean isInbound() {

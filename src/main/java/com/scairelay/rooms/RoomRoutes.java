@@ -9,6 +9,7 @@ import com.scairelay.eventlog.Sender;
 import com.scairelay.eventlog.StoredEvent;
 import com.scairelay.http.JsonBody;
 import com.scairelay.http.ProblemException;
+import com.scairelay.store.Fqids;
 import com.scairelay.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -22,7 +23,7 @@ import java.util.List;
 import static com.scairelay.http.Responses.json;
 
 /** Rooms: create, post a native event, page through events, list participants, and the live stream. */
-public record RoomRoutes(Guard guard, RoomStore rooms, EventLog eventLog, Clock clock) implements Routes {
+public record RoomRoutes(Guard guard, RoomStore rooms, EventLog eventLog, Fqids fqids, Clock clock) implements Routes {
   static final int DEFAULT_PAGE = 50;
   static final int MAX_PAGE = 500;
 
@@ -48,13 +49,13 @@ public record RoomRoutes(Guard guard, RoomStore rooms, EventLog eventLog, Clock 
     room(ctx).onSuccess(room -> json(ctx, 200, room.toJson())).onFailure(ctx::fail);
   }
 
-  /** A native message: {@code {sender, display_name?, content:{msgtype,…}, thread_id?, reply_to?}}. */
+  /**
+   * A native message: {@code {sender, display_name?, content:{msgtype,…}, thread_id?, reply_to?}}; the
+   * sender a bare name ({@code alice}, stored as {@code @alice:<server.name>}) or an fqid ({@code @x:y}).
+   */
   private void post(RoutingContext ctx) {
     JsonObject body = JsonBody.of(ctx);
-    String sender = JsonBody.requiredString(body, "sender", 255);
-    if (sender.startsWith("bridge:")) {
-      throw ProblemException.badRequest("field 'sender' may not start with 'bridge:'; that form names bridged users");
-    }
+    String sender = fqid(JsonBody.requiredString(body, "sender", 255));
     String displayName = JsonBody.optionalString(body, "display_name", 255);
     JsonObject content = JsonBody.requiredObject(body, "content");
     JsonBody.requiredString(content, "content.msgtype", 64);
@@ -65,6 +66,14 @@ public record RoomRoutes(Guard guard, RoomStore rooms, EventLog eventLog, Clock 
     eventLog.append(write)
         .onSuccess(appended -> json(ctx, 201, new JsonObject().put("event_id", appended.eventId())))
         .onFailure(ctx::fail);
+  }
+
+  private String fqid(String sender) {
+    try {
+      return fqids.nativeUser(sender);
+    } catch (IllegalArgumentException e) {
+      throw ProblemException.badRequest("field 'sender': " + e.getMessage());
+    }
   }
 
   /** Oldest first; {@code after} is the id of the last event the caller has, {@code next_after} the cursor to pass next. */

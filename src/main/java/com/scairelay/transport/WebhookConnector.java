@@ -8,7 +8,9 @@ import java.util.HexFormat;
 /**
  * Webhook subscriptions (DESIGN.md §3): the audit event as the body, {@code X-ScaiDrive-Event} (the
  * action), {@code X-ScaiDrive-Signature} (hex HMAC-SHA256 of the body with the subscription's secret),
- * {@code X-ScaiDrive-Delivery-Id}, and the subscription's custom headers, POSTed to its {@code url}.
+ * {@code X-ScaiDrive-Delivery-Id}, and the subscription's custom headers, POSTed to its {@code url}. A
+ * custom {@code Content-Type} replaces {@code application/json} (the {@link HttpSender} sets that one
+ * only when none is given); the body and the bytes signed stay the UTF-8 JSON either way.
  */
 final class WebhookConnector implements Connector {
   static final String NAME = "webhook";

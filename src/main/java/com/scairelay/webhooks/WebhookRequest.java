@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -22,10 +23,14 @@ record WebhookRequest(String name, String url, List<String> categories, JsonObje
 
   static final int DEFAULT_QUEUE_LIMIT = 1000;
   private static final Set<String> FILTERS = Set.of("resource_ids", "user_ids", "ips");
-  /** Headers the node sets itself, and hop-by-hop headers that mean nothing end to end. */
-  private static final Set<String> RESERVED = Set.of("content-type", "content-length", "host", "user-agent", "connection",
-      "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding",
-      "upgrade", "expect");
+  /**
+   * Headers of the node's connection to the subscriber (hop-by-hop, framing, the host it dialled) and
+   * the request's own {@code Expect}; {@code Proxy-*} too, by prefix.
+   */
+  private static final Set<String> CONNECTION = Set.of("connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
+      "host", "content-length", "expect");
+  /** Headers the node sets itself; {@code X-ScaiDrive-*} too, by prefix. {@code Content-Type} may be given (a media type). */
+  private static final Set<String> NODE_SET = Set.of("user-agent");
 
   static WebhookRequest parse(JsonObject body, boolean create, OutboundGuard guard) {
     String name = create ? JsonBody.requiredString(body, "name", 200) : JsonBody.optionalString(body, "name", 200);
@@ -97,17 +102,29 @@ record WebhookRequest(String name, String url, List<String> categories, JsonObje
     if (!(value instanceof JsonObject headers)) {
       throw ProblemException.badRequest("field 'headers' must be an object of header names to string values");
     }
+    Set<String> seen = new HashSet<>();
     for (String name : headers.fieldNames()) {
       String lower = name.toLowerCase(Locale.ROOT);
       if (!name.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
         throw ProblemException.badRequest("field 'headers' has an invalid header name '" + name + "'");
       }
-      if (RESERVED.contains(lower) || lower.startsWith("x-scaidrive-") || lower.startsWith("proxy-")) {
-        throw ProblemException.badRequest("field 'headers' may not set '" + name + "': the node sets it, or it is a hop-by-hop header");
+      if (CONNECTION.contains(lower) || lower.startsWith("proxy-")) {
+        throw ProblemException.badRequest("field 'headers' may not set '" + name + "': it belongs to the node's connection to the subscriber");
+      }
+      if (NODE_SET.contains(lower) || lower.startsWith("x-scaidrive-")) {
+        throw ProblemException.badRequest("field 'headers' may not set '" + name + "': the node sets it on every delivery");
+      }
+      if (!seen.add(lower)) {
+        throw ProblemException.badRequest("field 'headers' names '" + name + "' twice (header names ignore case)");
       }
       Object v = headers.getValue(name);
       if (!(v instanceof String s) || s.indexOf('\r') >= 0 || s.indexOf('\n') >= 0 || s.length() > 4096) {
         throw ProblemException.badRequest("field 'headers." + name + "' must be a single-line string of at most 4096 characters");
+      }
+      if (lower.equals("content-type")) {
+        MediaType.problem(s).ifPresent(problem -> {
+          throw ProblemException.badRequest("field 'headers." + name + "' " + problem);
+        });
       }
     }
     return headers.copy();

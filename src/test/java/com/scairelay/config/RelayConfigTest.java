@@ -72,4 +72,20 @@ class RelayConfigTest {
     assertThatThrownBy(() -> RelayConfig.load(Map.of("RELAY_CONFIG", "/nonexistent/relay.json")))
         .hasMessageContaining("/nonexistent/relay.json");
   }
+
+  @Test
+  void serverNameIsAServerNameOrThisHostsName() throws Exception {
+    String host = java.net.InetAddress.getLocalHost().getHostName().toLowerCase(java.util.Locale.ROOT);
+    assertThat(RelayConfig.load(Map.of()).serverName())
+        .isEqualTo(new ServerName(host.matches("[a-z0-9][a-z0-9.-]*") ? host : "localhost", false));
+    for (String name : new String[] {"chat.example.com", "chat.example.com:8448", "10.0.0.1", "[::1]:8448", "localhost"}) {
+      assertThat(RelayConfig.load(Map.of("RELAY_SERVER_NAME", name)).serverName()).isEqualTo(new ServerName(name, true));
+    }
+    assertThat(RelayConfig.load(Map.of("RELAY_SERVER_NAME", " chat.example.com ")).serverName().name()).isEqualTo("chat.example.com");
+    for (String bad : new String[] {"chat example", "chat.example.com:0", "chat.example.com:70000", "-chat", "@chat", "chat/x", "[zz]",
+        "chat:", "chat'); DROP TABLE x; --"}) {
+      assertThatThrownBy(() -> RelayConfig.load(Map.of("RELAY_SERVER_NAME", bad))).as(bad)
+          .isInstanceOf(ConfigException.class).hasMessageContaining("server.name (env RELAY_SERVER_NAME)").hasMessageContaining("a server name");
+    }
+  }
 }

@@ -1,5 +1,6 @@
 package com.scairelay.eventlog;
 
+import com.scairelay.store.Fqids;
 import com.scairelay.support.TestNode;
 import com.scairelay.targets.Outbox;
 import com.scairelay.targets.Ownership;
@@ -126,7 +127,7 @@ class WritePathTest {
   private static EventLog eventLog(EventLog.Stats stats) {
     Pool pool = PgBuilder.pool().connectingTo(node.pg).using(node.vertx).build();
     Outbox outbox = new Outbox(node.vertx, pool, pool, "test-node", Ownership.singleNode("test-node"));
-    return new EventLog(node.vertx, outbox, node.clock, stats,
+    return new EventLog(node.vertx, outbox, new Fqids("relay.test"), node.clock, stats,
         new EventLog.Options(Duration.ofMinutes(10), 256, 1, 1000, 1, "bridge"), new EventLog.Writers());
   }
 

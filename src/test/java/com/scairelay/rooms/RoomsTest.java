@@ -108,7 +108,7 @@ class RoomsTest {
         .bodyAsJsonObject().getJsonArray("participants");
 
     assertThat(participants.stream().map(JsonObject.class::cast).map(p -> p.getString("kind") + ":" + p.getString("fqid")))
-        .containsExactlyInAnyOrder("native:@nat:example.org", "shadow:bridge:" + bridge.getString("bridge_id") + ":U9");
+        .containsExactlyInAnyOrder("native:@nat:example.org", "shadow:@bridge_" + bridge.getString("bridge_id").replace("_", "__") + "._u9:relay.test");
   }
 
   @Test

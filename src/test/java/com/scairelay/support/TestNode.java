@@ -41,6 +41,8 @@ public final class TestNode implements AutoCloseable {
   public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
   /** The master key of a node started without {@code RELAY_SECRETS_MASTER_KEY}. */
   public static final byte[] MASTER_KEY = new byte[32];
+  /** {@code server.name} of test nodes, unless a test sets {@code RELAY_SERVER_NAME} ("" for this host's name). */
+  public static final String SERVER_NAME = "relay.test";
 
   public final Vertx vertx;
   public final MutableClock clock;
@@ -76,6 +78,7 @@ public final class TestNode implements AutoCloseable {
     all.putIfAbsent("RELAY_HTTP_PORT", Integer.toString(freePort()));
     all.putIfAbsent("RELAY_OUTBOUND_ALLOW_LOOPBACK", "true");
     all.putIfAbsent("RELAY_HTTP_INSTANCES", "2");
+    all.putIfAbsent("RELAY_SERVER_NAME", SERVER_NAME);
     return new TestNode(Vertx.vertx(), pg, RelayConfig.load(all), MutableClock.startingNow(), Optional.empty());
   }
 
@@ -89,6 +92,7 @@ public final class TestNode implements AutoCloseable {
     all.putIfAbsent("RELAY_HTTP_PORT", Integer.toString(freePort()));
     all.putIfAbsent("RELAY_OUTBOUND_ALLOW_LOOPBACK", "true");
     all.putIfAbsent("RELAY_HTTP_INSTANCES", "2");
+    all.putIfAbsent("RELAY_SERVER_NAME", SERVER_NAME);
     all.put("RELAY_CLUSTER_ENABLED", "true");
     all.put("RELAY_CLUSTER_PORT", Integer.toString(clusterPort));
     all.put("RELAY_CLUSTER_MEMBERS", members.stream().map(port -> "127.0.0.1:" + port).collect(Collectors.joining(",")));

@@ -45,7 +45,7 @@ public final class TestPostgres {
     String name = "t" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
     server().createDatabase(name);
     PgConnectOptions options = server().connectOptions(name);
-    Migrations.apply(options);
+    Migrations.apply(options, TestNode.SERVER_NAME); // names no one: a new database has no participants
     return options;
   }
 }

@@ -117,7 +117,7 @@ class DeliveryTest {
     JsonObject payload = request.json();
     assertThat(payload.getString("event_id")).isEqualTo(eventId);
     assertThat(payload.getJsonObject("content").getString("body")).isEqualTo("hello out there");
-    assertThat(payload.getJsonObject("sender").getString("fqid")).isEqualTo("bridge:" + source.getString("bridge_id") + ":U1");
+    assertThat(payload.getJsonObject("sender").getString("fqid")).isEqualTo("@bridge_" + source.getString("bridge_id").replace("_", "__") + "._u1:relay.test");
     assertThat(payload.getJsonObject("sender").getString("display_name")).isEqualTo("User U1");
     assertThat(payload.fieldNames()).contains("thread_id", "reply_to", "ts");
     String secret = secretOf(targetId);

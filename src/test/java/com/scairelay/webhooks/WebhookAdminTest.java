@@ -90,11 +90,53 @@ class WebhookAdminTest {
   }
 
   @Test
-  void reservedAndHopByHopHeadersAreRefused() {
-    for (String header : new String[] {"Content-Type", "X-ScaiDrive-Signature", "x-scaidrive-event", "Host", "Connection",
-        "Transfer-Encoding", "Proxy-Authorization", "Upgrade"}) {
-      assertRefused(valid().put("headers", new JsonObject().put(header, "x")), "may not set '" + header + "'");
+  void connectionAndNodeHeadersAreRefusedNamingTheHeader() {
+    for (String header : new String[] {"Host", "Connection", "Keep-Alive", "TE", "Trailer", "Transfer-Encoding", "Content-Length",
+        "Upgrade", "Expect", "Proxy-Authorization", "proxy-connection"}) {
+      assertRefused(valid().put("headers", new JsonObject().put(header, "x")),
+          "may not set '" + header + "': it belongs to the node's connection");
     }
+    for (String header : new String[] {"X-ScaiDrive-Signature", "x-scaidrive-event", "X-ScaiDrive-Delivery-Id", "X-ScaiDrive-Anything",
+        "User-Agent"}) {
+      assertRefused(valid().put("headers", new JsonObject().put(header, "x")), "may not set '" + header + "': the node sets it");
+    }
+    String id = call(HttpMethod.POST, "/v1/admin/webhooks", valid()).bodyAsJsonObject().getString("webhook_id");
+    HttpResponse<Buffer> patched = call(HttpMethod.PATCH, "/v1/admin/webhooks/" + id,
+        new JsonObject().put("headers", new JsonObject().put("Transfer-Encoding", "chunked")));
+    assertThat(patched.statusCode()).isEqualTo(400);
+    assertThat(patched.bodyAsJsonObject().getString("detail")).contains("'Transfer-Encoding'");
+  }
+
+  @Test
+  void aContentTypeIsAcceptedWhenItIsOneMediaType() {
+    for (String mediaType : new String[] {"application/json", "application/cloudevents+json; charset=UTF-8", "text/plain;format=\"flowed\"",
+        "application/vnd.acme.audit+json;charset=\"utf-8\";v=2"}) {
+      HttpResponse<Buffer> created = call(HttpMethod.POST, "/v1/admin/webhooks",
+          valid().put("headers", new JsonObject().put("Content-Type", mediaType).put("Authorization", "Bearer t")));
+      assertThat(created.statusCode()).as(mediaType + ": " + created.bodyAsString()).isEqualTo(201);
+      assertThat(created.bodyAsJsonObject().getJsonObject("headers").getString("Content-Type")).isEqualTo(mediaType);
+    }
+    String id = call(HttpMethod.POST, "/v1/admin/webhooks", valid()).bodyAsJsonObject().getString("webhook_id");
+    HttpResponse<Buffer> patched = call(HttpMethod.PATCH, "/v1/admin/webhooks/" + id,
+        new JsonObject().put("headers", new JsonObject().put("content-type", "application/x-ndjson")));
+    assertThat(patched.statusCode()).as(patched.bodyAsString()).isEqualTo(200);
+    assertThat(patched.bodyAsJsonObject().getJsonObject("headers").getString("content-type")).isEqualTo("application/x-ndjson");
+  }
+
+  @Test
+  void aContentTypeThatIsNotOneMediaTypeIsRefused() {
+    for (String bad : new String[] {"json", "application/", "application json", " application/json", "a/" + "b".repeat(300)}) {
+      assertRefused(valid().put("headers", new JsonObject().put("Content-Type", bad)), "'headers.Content-Type' must be a media type");
+    }
+    for (String bad : new String[] {"application/json;", "application/json; charset", "text/plain; a=b c", "text/plain; a=\"open"}) {
+      assertRefused(valid().put("headers", new JsonObject().put("Content-Type", bad)), "'headers.Content-Type' has a malformed parameter");
+    }
+    assertRefused(valid().put("headers", new JsonObject().put("Content-Type", "*/*")), "not a range");
+    assertRefused(valid().put("headers", new JsonObject().put("Content-Type", "application/*")), "not a range");
+    assertRefused(valid().put("headers", new JsonObject().put("Content-Type", "application/json; charset=iso-8859-1")), "charset=utf-8");
+    assertRefused(valid().put("headers", new JsonObject().put("Content-Type", "application/json; charset=\"latin1\"")), "charset=utf-8");
+    assertRefused(valid().put("headers", new JsonObject().put("Content-Type", "application/json").put("content-type", "text/plain")),
+        "twice");
   }
 
   @Test

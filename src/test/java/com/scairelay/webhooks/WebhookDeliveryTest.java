@@ -116,10 +116,34 @@ class WebhookDeliveryTest {
     assertThat(request.headers().get("X-ScaiDrive-Event")).isEqualTo("file.read");
     assertThat(request.headers().get("X-ScaiDrive-Delivery-Id")).startsWith("dlv_");
     assertThat(request.headers().get("X-Tenant")).isEqualTo("acme");
+    assertThat(request.headers().getAll("Content-Type")).containsExactly("application/json");
+    assertThat(request.headers().get("X-ScaiDrive-Signature")).isEqualTo(signature(webhook.getString("secret"), request));
+  }
+
+  @Test
+  void aContentTypeHeaderReplacesApplicationJsonAndTheSignatureStillCoversTheBodyBytes() throws Exception {
+    String path = path();
+    String mediaType = "application/vnd.acme.audit+json; charset=utf-8";
+    JsonObject webhook = subscribe(node, path, new JsonObject().put("headers", new JsonObject()
+        .put("content-type", mediaType).put("Authorization", "Bearer tok-123")));
+    String text = "Grüße aus Köln \uD83D\uDC4B \u2028 \"quoted\"";
+    publish(node, fileAccess("u1", "r1", "10.0.0.1").put("payload", new JsonObject().put("path", "/ä/\u00e9.txt").put("note", text)));
+
+    await().atMost(10, TimeUnit.SECONDS).until(() -> eventIds(path).size() == 1);
+
+    TestSink.Received request = sink.received(path).get(0);
+    assertThat(request.headers().getAll("Content-Type")).containsExactly(mediaType);
+    assertThat(request.headers().get("Authorization")).isEqualTo("Bearer tok-123");
+    assertThat(request.json().getJsonObject("payload").getString("note")).isEqualTo(text);
+    assertThat(request.body()).contains("Grüße");
+    assertThat(request.headers().get("X-ScaiDrive-Signature")).isEqualTo(signature(webhook.getString("secret"), request));
+  }
+
+  /** The hex HMAC-SHA256 of the body's bytes as they arrived (the sink decodes them as UTF-8; the same bytes again). */
+  private static String signature(String secret, TestSink.Received request) throws Exception {
     Mac mac = Mac.getInstance("HmacSHA256");
-    mac.init(new SecretKeySpec(webhook.getString("secret").getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-    String expected = HexFormat.of().formatHex(mac.doFinal(request.body().getBytes(StandardCharsets.UTF_8)));
-    assertThat(request.headers().get("X-ScaiDrive-Signature")).isEqualTo(expected);
+    mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+    return HexFormat.of().formatHex(mac.doFinal(request.body().getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test
@@ -207,11 +231,8 @@ class WebhookDeliveryTest {
     publish(node, fileAccess("u1", "r1", "10.0.0.1"));
 
     await().atMost(10, TimeUnit.SECONDS).until(() -> eventIds(path).size() == 1);
-    Mac mac = Mac.getInstance("HmacSHA256");
-    mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
     TestSink.Received request = sink.received(path).get(0);
-    assertThat(request.headers().get("X-ScaiDrive-Signature"))
-        .isEqualTo(HexFormat.of().formatHex(mac.doFinal(request.body().getBytes(StandardCharsets.UTF_8))));
+    assertThat(request.headers().get("X-ScaiDrive-Signature")).isEqualTo(signature(secret, request));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package com.scairelay.transport.discord;
 
+import com.scairelay.store.Fqids;
 import com.scairelay.transport.Delivery;
 import com.scairelay.transport.HttpAnswer;
 import com.scairelay.transport.HttpSender;
@@ -221,7 +222,7 @@ final class DiscordPoster {
     JsonObject sender = delivery.payload().getJsonObject("sender", new JsonObject());
     JsonObject body = new JsonObject()
         .put("content", part)
-        .put("username", DiscordText.username(sender.getString("display_name"), sender.getString("fqid")))
+        .put("username", DiscordText.username(sender.getString("display_name"), Fqids.ownName(sender.getString("fqid"))))
         .put("allowed_mentions", noMentions());
     String avatar = sender.getString("avatar_url");
     if (avatar != null && avatar.length() <= 2048 && (avatar.startsWith("https://") || avatar.startsWith("http://"))) {

@@ -3,6 +3,7 @@ package com.scairelay.transport.slack;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.http.JsonBody;
 import com.scairelay.http.ProblemException;
+import com.scairelay.store.Fqids;
 import com.scairelay.transport.Connector;
 import com.scairelay.transport.Delivery;
 import com.scairelay.transport.HttpAnswer;
@@ -294,7 +295,7 @@ public final class SlackConnector implements Connector {
     String name = string(sender, "display_name");
     if (name == null || name.isBlank()) {
       String fqid = string(sender, "fqid");
-      name = fqid == null ? "ScaiRelay" : fqid.startsWith("bridge:") ? fqid.substring(fqid.lastIndexOf(':') + 1) : fqid;
+      name = fqid == null ? "ScaiRelay" : Fqids.ownName(fqid);
     }
     return name.length() > USERNAME_MAX ? name.substring(0, USERNAME_MAX) : name;
   }

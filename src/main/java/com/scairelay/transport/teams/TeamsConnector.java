@@ -2,6 +2,7 @@ package com.scairelay.transport.teams;
 
 import com.scairelay.http.JsonBody;
 import com.scairelay.http.ProblemException;
+import com.scairelay.store.Fqids;
 import com.scairelay.transport.Connector;
 import com.scairelay.transport.Delivery;
 import com.scairelay.transport.HttpAnswer;
@@ -197,12 +198,10 @@ public final class TeamsConnector implements Connector {
 
   private static String senderName(Delivery delivery) {
     JsonObject sender = delivery.payload().getValue("sender") instanceof JsonObject s ? s : new JsonObject();
-    for (String field : new String[] {"display_name", "fqid"}) {
-      if (sender.getValue(field) instanceof String name && !name.isBlank()) {
-        return name;
-      }
+    if (sender.getValue("display_name") instanceof String name && !name.isBlank()) {
+      return name;
     }
-    return "(unknown sender)";
+    return sender.getValue("fqid") instanceof String fqid && !fqid.isBlank() ? Fqids.ownName(fqid) : "(unknown sender)";
   }
 
   /** The text of a message or an edit; other kinds are named, so the channel sees that something was said. */

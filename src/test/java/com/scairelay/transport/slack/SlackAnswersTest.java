@@ -119,6 +119,14 @@ class SlackAnswersTest {
   }
 
   @Test
+  void aSenderWithoutADisplayNamePostsUnderTheIdItHasOnItsOwnSide() {
+    assertThat(new JsonObject(connector.render(message("@bridge_brg__0a1b._u0_a_l_i_c_e:relay.test", "x")).body()).getString("username"))
+        .as("a shadow: its Slack user id").isEqualTo("U0ALICE");
+    assertThat(new JsonObject(connector.render(message("@alice:relay.test", "x")).body()).getString("username"))
+        .as("a native: its fqid").isEqualTo("@alice:relay.test");
+  }
+
+  @Test
   void aRunOfOneSendersPlainMessagesIsJoinedOnceTheBacklogIsLongEnough() {
     assertThat(connector.coalesces()).isTrue();
     assertThat(connector.coalesce(List.of(message("a", "1"), message("a", "2")))).as("a backlog of 2").isEqualTo(1);

@@ -134,7 +134,7 @@ class SlackInboundTest {
     assertThat(content.getString("body")).isEqualTo("Tom & Jerry <3");
     assertThat(content.getJsonObject("_imported_sender").getString("external_id")).isEqualTo("U0ALICE");
     assertThat(node.queryValue("SELECT fqid FROM participants p JOIN events e ON e.sender_id = p.id WHERE e.id = $1", eventId))
-        .isEqualTo("bridge:" + bridgeId + ":U0ALICE");
+        .isEqualTo("@bridge_" + bridgeId.replace("_", "__") + "._u0_a_l_i_c_e:relay.test");
   }
 
   @Test

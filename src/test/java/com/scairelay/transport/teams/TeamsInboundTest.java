@@ -137,7 +137,7 @@ class TeamsInboundTest {
     JsonObject event = events.get(0);
     assertThat(event.getJsonObject("content").getString("msgtype")).isEqualTo("swp.text");
     assertThat(event.getJsonObject("content").getString("body")).isEqualTo("hello from Teams");
-    assertThat(event.getJsonObject("sender").getString("fqid")).isEqualTo("bridge:" + bridgeId + ":29:1a2b3c-alice");
+    assertThat(event.getJsonObject("sender").getString("fqid")).isEqualTo("@bridge_" + bridgeId.replace("_", "__") + ".29=3a1a2b3c-alice:relay.test");
     assertThat(event.getJsonObject("sender").getString("display_name")).isEqualTo("Alice Example");
     assertThat(event.getString("thread_id")).as("a new post starts no thread").isNull();
     assertThat(event.getJsonObject("content").getJsonObject("_imported_sender").getString("external_id")).isEqualTo("29:1a2b3c-alice");
