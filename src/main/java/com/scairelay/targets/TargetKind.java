@@ -22,6 +22,7 @@ import java.util.function.Function;
  * @param policy     what follows an attempt
  * @param onFailure  records a delivery given up for good, in the result's transaction
  * @param onCreated  records the foreign message ids deliveries created, in the result's transaction
+ * @param transport  an SQL expression of {@code d.target_id}: the target's transport, for the outbox meters
  */
 public record TargetKind(
     String name,
@@ -31,7 +32,14 @@ public record TargetKind(
     String held,
     Policy policy,
     FailureAudit onFailure,
-    CreatedMessages onCreated) {
+    CreatedMessages onCreated,
+    String transport) {
+
+  /** A kind whose targets all have the transport of its name. */
+  public TargetKind(String name, Function<String, Future<Optional<Target>>> lookup, String claimJoin, Function<Row, JsonObject> payload,
+                    String held, Policy policy, FailureAudit onFailure, CreatedMessages onCreated) {
+    this(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, "'" + name.replace("'", "''") + "'");
+  }
 
   /** A kind whose deliveries create nothing the core needs to remember. */
   public TargetKind(String name, Function<String, Future<Optional<Target>>> lookup, String claimJoin, Function<Row, JsonObject> payload,
