@@ -73,15 +73,13 @@ class MetricsTest {
 
   @Test
   void inboundRequestsAreCountedByTransportAndOutcomeAndBatchesAreMeasured() {
-    String roomId = node.createRoom("inbound metrics").getString("room_id");
-    JsonObject bridge = node.createBridge(roomId, "inbound");
+    JsonObject bridge = inboundBridge("inbound metrics");
     String id = bridge.getString("bridge_id");
     String secret = bridge.getString("shared_secret");
-    bridges.add(id);
     PrometheusText before = scrape();
 
-    assertThat(node.postInbound(id, secret, TestNode.message("m-1", "U1", "hello")).await().statusCode()).isEqualTo(202);
-    assertThat(node.postInbound(id, secret, TestNode.message("m-1", "U1", "hello")).await().statusCode()).isEqualTo(200);
+    assertThat(post(bridge, "m-1")).isEqualTo(202);
+    assertThat(post(bridge, "m-1")).isEqualTo(200);
     assertThat(node.postInbound(id, "srb_not_the_secret", TestNode.message("m-2", "U1", "forged")).await().statusCode()).isEqualTo(401);
     assertThat(node.postInbound("brg_nope", secret, TestNode.message("m-3", "U1", "lost")).await().statusCode()).isEqualTo(404);
     JsonObject huge = TestNode.message("m-4", "U1", "x".repeat(5_000));
@@ -111,6 +109,20 @@ class MetricsTest {
     });
   }
 
+  /** An inbound bridge into a new room (its {@code room_id} added), deleted after the test. */
+  private JsonObject inboundBridge(String roomName) {
+    String roomId = node.createRoom(roomName).getString("room_id");
+    JsonObject bridge = node.createBridge(roomId, "inbound").put("room_id", roomId);
+    bridges.add(bridge.getString("bridge_id"));
+    return bridge;
+  }
+
+  /** Posts a signed message to {@code bridge}'s inbound endpoint; answers the status. */
+  private static int post(JsonObject bridge, String eventId) {
+    return node.postInbound(bridge.getString("bridge_id"), bridge.getString("shared_secret"), TestNode.message(eventId, "U1", "x")).await()
+        .statusCode();
+  }
+
   /** An outbound bridge of {@code roomId} to the sink's {@code path}, deleted after the test. */
   private String outbound(String roomId, String path) {
     JsonObject body = new JsonObject().put("transport", "custom").put("direction", "outbound").put("room_id", roomId)
@@ -127,9 +139,10 @@ class MetricsTest {
   }
 
   private static double attempts(PrometheusText metrics, String outcome) {
-    return metrics.value("relay_delivery_attempts_total", Map.of("kind", "bridge", "transport", "custom", "outcome", outcome));
+    return attemptMeter(metrics, "relay_delivery_attempts_total", Map.of("outcome", outcome));
   }
 
+  /** The sum of a bridge/custom attempt meter's samples with {@code labels}; 0 before the first attempt registered it. */
   private static double attemptMeter(PrometheusText metrics, String sample, Map<String, String> labels) {
     Map<String, String> all = new java.util.HashMap<>(labels);
     all.put("kind", "bridge");
@@ -139,9 +152,8 @@ class MetricsTest {
 
   @Test
   void deliveriesAreCountedByOutcomeAndTheirLatencyIsAHistogram() {
-    String roomId = node.createRoom("delivery metrics").getString("room_id");
-    JsonObject source = node.createBridge(roomId, "inbound");
-    bridges.add(source.getString("bridge_id"));
+    JsonObject source = inboundBridge("delivery metrics");
+    String roomId = source.getString("room_id");
     String ok = path("ok");
     String gone = path("gone");
     String busy = path("busy");
@@ -155,18 +167,14 @@ class MetricsTest {
     // The attempt meters of bridge/custom exist once a first attempt was made (another test may have made it).
     PrometheusText before = scrape();
 
-    node.postInbound(source.getString("bridge_id"), source.getString("shared_secret"), TestNode.message("d-1", "U1", "fan out")).await();
+    post(source, "d-1");
     await().atMost(10, TimeUnit.SECONDS).until(() -> List.of(ok, gone, busy, slow).stream().allMatch(p -> sink.received(p).size() == 1));
     node.awaitDeliveriesQuiet();
 
     await().atMost(5, TimeUnit.SECONDS).untilAsserted(() -> {
       PrometheusText after = scrape();
-      double[] deltas = new double[4];
-      String[] outcomes = {"delivered", "permanent", "transient", "rate_limited"};
-      for (int i = 0; i < outcomes.length; i++) {
-        deltas[i] = attempts(after, outcomes[i]) - (before.matching("relay_delivery_attempts_total", Map.of("outcome", outcomes[i],
-            "kind", "bridge", "transport", "custom")).isEmpty() ? 0 : attempts(before, outcomes[i]));
-      }
+      double[] deltas = java.util.stream.Stream.of("delivered", "permanent", "transient", "rate_limited")
+          .mapToDouble(outcome -> attempts(after, outcome) - attempts(before, outcome)).toArray();
       assertThat(deltas).as("delivered, permanent, transient, rate_limited").containsExactly(1, 1, 1, 1);
       double count = attemptMeter(after, "relay_delivery_attempt_seconds_count", Map.of())
           - attemptMeter(before, "relay_delivery_attempt_seconds_count", Map.of());
@@ -214,16 +222,15 @@ class MetricsTest {
 
   @Test
   void breakerGaugesCountTargetsByTheStateOfTheirBreaker() {
-    String roomId = node.createRoom("breaker metrics").getString("room_id");
-    JsonObject source = node.createBridge(roomId, "inbound");
-    bridges.add(source.getString("bridge_id"));
+    JsonObject source = inboundBridge("breaker metrics");
+    String roomId = source.getString("room_id");
     String flaky = path("flaky");
     // Two failures open the breaker; its probe hangs until the response timeout (half-open meanwhile); then 200.
     sink.answer(flaky, r -> r.index() < 2 ? Answer.status(503) : r.index() == 2 ? Answer.never() : Answer.status(200));
     outbound(roomId, flaky);
     PrometheusText before = scrape();
 
-    node.postInbound(source.getString("bridge_id"), source.getString("shared_secret"), TestNode.message("b-1", "U1", "x")).await();
+    post(source, "b-1");
     await().atMost(10, TimeUnit.SECONDS).pollInterval(100, TimeUnit.MILLISECONDS).until(() -> {
       if (sink.received(flaky).size() >= 2) {
         return true;
@@ -300,19 +307,18 @@ class MetricsTest {
 
   @Test
   void noMeterCarriesAnIdOrAForeignHost() {
-    String roomId = node.createRoom("cardinality").getString("room_id");
-    JsonObject source = node.createBridge(roomId, "inbound");
-    bridges.add(source.getString("bridge_id"));
+    JsonObject source = inboundBridge("cardinality");
+    String roomId = source.getString("room_id");
     String ok = path("ok");
     outbound(roomId, ok);
-    node.postInbound(source.getString("bridge_id"), source.getString("shared_secret"), TestNode.message("c-1", "U1", "x")).await();
+    post(source, "c-1");
     await().atMost(10, TimeUnit.SECONDS).until(() -> sink.delivered(ok).size() == 1);
 
     PrometheusText metrics = scrape();
     for (PrometheusText.Sample sample : metrics.samples()) {
       for (String value : sample.labels().values()) {
         assertThat(value).as(sample.toString()).doesNotContain(roomId).doesNotContain(source.getString("bridge_id"))
-            .doesNotMatch("(brg|room|ev|wh|node)_[0-9a-f]{6,}.*").doesNotMatch(".*:[0-9]{2,5}");
+            .doesNotMatch("(app|brg|ev|evt|key|node|pt|room|tok|whk)_[0-9a-zA-Z]{6,}.*").doesNotMatch(".*:[0-9]{2,5}");
       }
     }
     assertThat(metrics.matching("vertx_pool_in_use", Map.of("pool_type", "http", "pool_name", "outbound")))
