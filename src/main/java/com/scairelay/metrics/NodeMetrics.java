@@ -20,6 +20,7 @@ import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -54,15 +55,11 @@ public final class NodeMetrics {
 
   /** A node without metrics (what the parts register goes nowhere). */
   public static NodeMetrics off() {
-    return new NodeMetrics(new RelayConfig.Metrics(false, Optional.empty(), java.time.Duration.ofSeconds(5)));
+    return new NodeMetrics(new RelayConfig.Metrics(false, Optional.empty(), Duration.ofSeconds(5)));
   }
 
   public boolean enabled() {
     return prometheus != null;
-  }
-
-  public RelayConfig.Metrics settings() {
-    return settings;
   }
 
   /** Where the parts register their meters; a registry that keeps nothing when metrics are off. */
