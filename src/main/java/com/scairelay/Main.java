@@ -8,6 +8,7 @@ import com.scairelay.store.MasterKeys;
 import com.scairelay.store.Migrations;
 import com.scairelay.store.SecretFile;
 import com.scairelay.cluster.ClusterNode;
+import com.scairelay.metrics.NodeMetrics;
 import com.scairelay.targets.Scheduler;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -120,13 +121,14 @@ public final class Main {
     log.info("schema is current ({} migrations applied now)", applied);
 
     Optional<ClusterNode> cluster = Optional.empty();
+    NodeMetrics metrics = NodeMetrics.of(config.metrics());
     Vertx vertx;
     if (config.cluster().enabled()) {
       RelayConfig.Cluster c = config.cluster();
       System.out.println("Joining the cluster '" + c.name() + "' on " + c.host() + ":" + c.port() + " (members "
           + (c.members().isEmpty() ? "none configured" : String.join(",", c.members())) + ") ...");
       try {
-        cluster = Optional.of(ClusterNode.join(c, new VertxOptions()).await(60, TimeUnit.SECONDS));
+        cluster = Optional.of(ClusterNode.join(c, new VertxOptions(), metrics).await(60, TimeUnit.SECONDS));
       } catch (ConfigException e) {
         throw e;
       } catch (Exception e) {
@@ -136,11 +138,11 @@ public final class Main {
       vertx = cluster.get().vertx();
       System.out.println("Joined: " + cluster.get().ownership().members().size() + " members, this node is " + cluster.get().nodeId());
     } else {
-      vertx = Vertx.vertx();
+      vertx = metrics.vertx(new VertxOptions()).build();
     }
     // PostgreSQL keeps microseconds: a clock that ticks in microseconds answers what it stores.
     RelayNode node = RelayNode.start(vertx, new NodeSetup(config, pg, adminToken, masterKeys, Clock.tick(Clock.systemUTC(), Duration.ofNanos(1_000)),
-        Scheduler::of, cluster)).await();
+        Scheduler::of, cluster, metrics)).await();
     AtomicReference<EmbeddedDatabase> database = new AtomicReference<>(embedded);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, node, database.get()), "scairelay-shutdown"));
     if (embedded != null) {

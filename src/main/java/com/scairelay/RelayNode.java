@@ -22,18 +22,22 @@ import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.http.Routes;
 import com.scairelay.ingress.HealthRoutes;
+import com.scairelay.ingress.InboundMeters;
 import com.scairelay.ingress.InboundRoute;
 import com.scairelay.ingress.IngressVerticle;
 import com.scairelay.rooms.RoomRoutes;
 import com.scairelay.rooms.RoomStore;
 import com.scairelay.store.Fqids;
+import com.scairelay.metrics.NodeMetrics;
 import com.scairelay.store.Ids;
 import com.scairelay.store.Purge;
 import com.scairelay.store.SecretBox;
 import com.scairelay.store.ServerIdentity;
+import com.scairelay.targets.DeliveryMeters;
 import com.scairelay.targets.DeliveryRoutes;
 import com.scairelay.targets.NodeLease;
 import com.scairelay.targets.Outbox;
+import com.scairelay.targets.OutboxGauges;
 import com.scairelay.targets.Ownership;
 import com.scairelay.targets.ReplayRoutes;
 import com.scairelay.targets.TargetKinds;
@@ -64,6 +68,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One ScaiRelay node on a Vert.x instance: builds the parts once, hands each the few others it uses,
@@ -102,7 +107,11 @@ public final class RelayNode {
   private final TargetKinds kinds;
   private final TargetQueues targetQueues;
   private final Retention retention;
-  private final EventLog.Stats eventLogStats = new EventLog.Stats();
+  private final NodeMetrics metrics;
+  private final InboundMeters inboundMeters;
+  private final AtomicInteger openStreams;
+  private final OutboxGauges outboxGauges;
+  private final EventLog.Stats eventLogStats;
   private final EventLog.Writers eventLogWriters = new EventLog.Writers();
   private final List<Long> timers = new ArrayList<>();
   private final List<String> deployments = new ArrayList<>();
@@ -119,6 +128,7 @@ public final class RelayNode {
     this.nodeId = setup.cluster().map(ClusterNode::nodeId).orElseGet(() -> Ids.newId("node"));
     this.ownership = setup.cluster().<Ownership>map(ClusterNode::ownership).orElseGet(() -> Ownership.singleNode(nodeId));
     this.clock = setup.clock();
+    this.metrics = setup.metrics();
     this.pool = pool(vertx, setup.pg(), config.pgPoolSize(), config.pgTimeout(), true);
     this.leases = pool(vertx, setup.pg(), LEASE_POOL_SIZE, config.pgTimeout(), false);
     SecretBox secrets = new SecretBox(setup.masterKeys());
@@ -142,7 +152,12 @@ public final class RelayNode {
     kinds = new TargetKinds()
         .register(BridgeTargets.kind(bridgeRegistry, audit, config.delivery()))
         .register(WebhookTargets.kind(webhooks, audit));
-    targetQueues = new TargetQueues(outbox, lease, kinds, connectors, outboundGuard, setup.scheduler().apply(vertx, clock), clock, config);
+    targetQueues = new TargetQueues(outbox, lease, kinds, connectors, outboundGuard, setup.scheduler().apply(vertx, clock), clock, config,
+        new DeliveryMeters(metrics.registry()));
+    inboundMeters = new InboundMeters(metrics.registry(), connectors.bridgeTransports().stream().map(String::valueOf).toList());
+    openStreams = RoomRoutes.openStreams(metrics.registry());
+    outboxGauges = new OutboxGauges(pool, kinds, metrics.registry(), clock);
+    eventLogStats = new EventLog.Stats(metrics.registry());
     retention = new Retention(vertx, setup.pg(), config, clock);
   }
 
@@ -158,7 +173,8 @@ public final class RelayNode {
       options.addProperty("synchronous_commit", "off");
     }
     // Waiting for a connection (a new one included) is bounded: an unreachable PostgreSQL is a 503, not a hang.
-    PoolOptions pooling = new PoolOptions().setMaxSize(size)
+    // Named for the pool meters (vertx_pool_*{pool_type="sql", pool_name="relay-durable"|"relay-leases"}).
+    PoolOptions pooling = new PoolOptions().setName(durable ? "relay-durable" : "relay-leases").setMaxSize(size)
         .setConnectionTimeout((int) timeout.toMillis()).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
     return PgBuilder.pool().with(pooling).connectingTo(options).using(vertx).build();
   }
@@ -183,9 +199,10 @@ public final class RelayNode {
   private List<Routes> routes(EventLog eventLog) {
     return List.of(
         new HealthRoutes(pool, lease::valid, this::clusterStatus),
-        new InboundRoute(bridgeRegistry, bridgeCounters, connectors, eventLog, audit, failureAudits, config, clock),
+        metrics.routes(),
+        new InboundRoute(bridgeRegistry, bridgeCounters, connectors, eventLog, audit, failureAudits, config, clock, inboundMeters),
         new BridgeRoutes(guard, bridges, bridgeRegistry, rooms, audit, connectors, outbox, config, clock),
-        new RoomRoutes(guard, rooms, eventLog, fqids, clock),
+        new RoomRoutes(guard, rooms, eventLog, fqids, clock, openStreams),
         new AuditRoutes(guard, audit),
         new DeliveryRoutes(guard, kinds, pool),
         new ReplayRoutes(guard, kinds, outbox,
@@ -232,6 +249,11 @@ public final class RelayNode {
           lease.httpUrl("http://" + config.httpHost() + ":" + port);
           timers.add(vertx.setPeriodic(COUNTER_FLUSH_MS, t -> flushCounters()));
           timers.add(vertx.setPeriodic(config.retention().interval().toMillis(), t -> purge()));
+          if (metrics.enabled()) {
+            metrics.start(vertx);
+            outboxGauges.refresh();
+            timers.add(vertx.setPeriodic(config.metrics().outboxInterval().toMillis(), t -> outboxGauges.refresh()));
+          }
         })
         .compose(id -> vertx.deployVerticle(new PlatformListeners(connectors, bridges, ownership, nodeId, audit, this::eventLog, clock)))
         .onSuccess(deployments::add)
@@ -314,6 +336,7 @@ public final class RelayNode {
         .compose(v -> lease.leave().onFailure(err -> log.warn("releasing this node's targets failed, others take them when its lease runs out: {}",
             err.getMessage())).otherwiseEmpty())
         .compose(v -> leases.close())
-        .compose(v -> pool.close());
+        .compose(v -> pool.close())
+        .andThen(v -> metrics.stop());
   }
 }

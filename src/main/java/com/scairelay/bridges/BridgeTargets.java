@@ -33,6 +33,8 @@ public final class BridgeTargets {
                 CASE WHEN e.reply_to IS NOT NULL THEN %2$s END AS reply_foreign_id,
                 CASE WHEN e.content ? 'target_event_id' THEN %3$s END AS target_foreign_id"""
       .formatted(foreignIdOf("e.thread_id"), foreignIdOf("e.reply_to"), foreignIdOf("e.content->>'target_event_id'"));
+  /** What the outbox meters count a bridge's deliveries under. */
+  private static final String TRANSPORT = "(SELECT b.transport FROM bridges b WHERE b.id = d.target_id)";
   private static final String HELD = "EXISTS (SELECT 1 FROM bridges b WHERE b.id = d.target_id AND (b.paused OR b.deleted_at IS NOT NULL))";
 
   private BridgeTargets() {
@@ -50,7 +52,8 @@ public final class BridgeTargets {
         CLAIM_JOIN, BridgeTargets::roomEvent, HELD, Policy.backoff(settings),
         (tx, failed) -> auditFailure(audit, tx, failed),
         (tx, created) -> BridgeMessages.record(tx, created.stream()
-            .map(c -> new BridgeMessages.Created(c.targetId(), c.foreignId(), c.eventId(), c.at())).toList()))
+            .map(c -> new BridgeMessages.Created(c.targetId(), c.foreignId(), c.eventId(), c.at())).toList()),
+        TRANSPORT)
         .withPayloadKept("EXISTS (SELECT 1 FROM events e WHERE e.id = d.event_id)");
   }
 

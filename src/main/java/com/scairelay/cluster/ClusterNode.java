@@ -10,6 +10,7 @@ import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.scairelay.config.ConfigException;
 import com.scairelay.config.RelayConfig;
+import com.scairelay.metrics.NodeMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -48,10 +49,15 @@ public final class ClusterNode {
 
   /** Joins the cluster of {@code settings}; fails when the port is taken or Hazelcast cannot start. */
   public static Future<ClusterNode> join(RelayConfig.Cluster settings, VertxOptions options) {
+    return join(settings, options, NodeMetrics.off());
+  }
+
+  /** The same, on a Vert.x that reports its own metrics to the node's {@code metrics}. */
+  public static Future<ClusterNode> join(RelayConfig.Cluster settings, VertxOptions options, NodeMetrics metrics) {
     System.setProperty("hazelcast.logging.type", "slf4j");
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(settings));
     options.getEventBusOptions().setHost(settings.host()).setPort(0);
-    return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
+    return metrics.vertx(options).withClusterManager(manager).buildClustered()
         .map(vertx -> new ClusterNode(vertx, manager));
   }
 

@@ -56,7 +56,8 @@ public record RelayConfig(
     Retention retention,
     Outbound outbound,
     Platforms platforms,
-    Cluster cluster) {
+    Cluster cluster,
+    Metrics metrics) {
 
   /** How queued deliveries are claimed, retried and given up (DESIGN.md §4). */
   public record Delivery(
@@ -135,6 +136,16 @@ public record RelayConfig(
       Duration failureTimeout,
       Duration nodeLease,
       Optional<Path> hazelcastConfig) {
+  }
+
+  /**
+   * {@code GET /metrics} (README, "Metrics").
+   *
+   * @param enabled        the endpoint, Vert.x's own metrics and the node's meters; off, they cost nothing
+   * @param token          when set, a scrape must send {@code Authorization: Bearer <token>}
+   * @param outboxInterval how often the outbox gauges (depth, oldest pending) are read from PostgreSQL
+   */
+  public record Metrics(boolean enabled, Optional<String> token, Duration outboxInterval) {
   }
 
   public static final int MASTER_KEY_BYTES = 32;
@@ -220,7 +231,11 @@ public record RelayConfig(
             baseUrl(s, "discord.api_url"),
             baseUrl(s, "discord.gateway_url"),
             Duration.ofMillis(s.integer("teams.pace_ms", 0, 60_000))),
-        cluster(s));
+        cluster(s),
+        new Metrics(
+            s.bool("metrics.enabled"),
+            optional(s.string("metrics.token")),
+            Duration.ofMillis(s.integer("metrics.outbox_interval_ms", 100, 3_600_000))));
   }
 
   /** An http(s) or ws(s) URL with a host, without its trailing slash. */

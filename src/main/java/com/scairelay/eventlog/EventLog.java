@@ -3,6 +3,11 @@ package com.scairelay.eventlog;
 import com.scairelay.store.Fqids;
 import com.scairelay.store.Purge;
 import com.scairelay.targets.Outbox;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -22,6 +27,7 @@ import java.util.ArrayList;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 import static com.scairelay.store.Times.utc;
@@ -37,10 +43,38 @@ import static com.scairelay.store.Times.utc;
 public final class EventLog {
   private static final Logger log = LoggerFactory.getLogger(EventLog.class);
 
-  /** Counts shared by every event loop of the node. */
+  /**
+   * Counts shared by every event loop of the node, and their meters: {@code relay_eventlog_batch_size}
+   * (events a transaction carried), {@code relay_eventlog_commit_seconds} (from sending a batch to its
+   * commit) and {@code relay_eventlog_batches_failed_total} (batches that did not commit).
+   */
   public static final class Stats {
+    private static final double[] SIZES = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
+    private static final Duration[] LATENCIES = {Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+        Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+        Duration.ofSeconds(1), Duration.ofSeconds(2)};
+
     public final LongAdder batches = new LongAdder();
     public final LongAdder events = new LongAdder();
+    private final DistributionSummary batchSize;
+    private final Timer commit;
+    private final Counter failed;
+
+    /** Counts only. */
+    public Stats() {
+      this(new CompositeMeterRegistry());
+    }
+
+    public Stats(MeterRegistry registry) {
+      batchSize = DistributionSummary.builder("relay.eventlog.batch.size")
+          .description("Events (new and duplicate) written in one event-log transaction")
+          .serviceLevelObjectives(SIZES).register(registry);
+      commit = Timer.builder("relay.eventlog.commit")
+          .description("Time from sending an event-log batch to PostgreSQL to its commit")
+          .serviceLevelObjectives(LATENCIES).register(registry);
+      failed = Counter.builder("relay.eventlog.batches.failed")
+          .description("Event-log batches that did not commit (written again in halves, or answered 503)").register(registry);
+    }
   }
 
   /**
@@ -190,8 +224,11 @@ public final class EventLog {
   private void writeBatch(List<BatchWriter.Item> batch) {
     stats.batches.increment();
     inFlight++;
+    long started = System.nanoTime();
     writer.write(batch, clock.instant())
         .onSuccess(written -> {
+          stats.commit.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+          stats.batchSize.record(batch.size());
           stats.events.add(written.size());
           for (BatchWriter.Item item : batch) {
             item.promise.tryComplete(new Appended(item.eventId(), !item.stored));
@@ -200,7 +237,10 @@ public final class EventLog {
             vertx.eventBus().publish(ROOM_EVENTS, event.toJson().encode(), new DeliveryOptions().addHeader(ROOM_HEADER, event.roomId()));
           }
         })
-        .onFailure(err -> failed(batch, err))
+        .onFailure(err -> {
+          stats.failed.increment();
+          failed(batch, err);
+        })
         .onComplete(ar -> {
           inFlight--;
           flush();

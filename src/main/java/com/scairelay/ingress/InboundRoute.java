@@ -41,28 +41,35 @@ import java.util.OptionalLong;
  * (503 + Retry-After), body (400); then stored through the event log and acknowledged 202 only after commit.
  */
 public record InboundRoute(BridgeRegistry bridges, BridgeCounters counters, Connectors connectors, EventLog eventLog,
-                           AuditLog audit, FailureAuditLimiter failureAudits, RelayConfig config, Clock clock) implements Routes {
+                           AuditLog audit, FailureAuditLimiter failureAudits, RelayConfig config, Clock clock,
+                           InboundMeters meters) implements Routes {
   private static final Logger log = LoggerFactory.getLogger(InboundRoute.class);
   private static final String PREFIX = "/v1/bridges/";
 
 
   @Override
   public void mount(Router router) {
-    router.post(PREFIX + ":id/*").handler(this::handle);
+    // The failure handler counts what is refused before this route runs (a body over the limit, say).
+    router.post(PREFIX + ":id/*").handler(this::handle).failureHandler(ctx -> {
+      meters.watch(ctx);
+      ctx.next();
+    });
   }
 
   private void handle(RoutingContext ctx) {
+    InboundMeters.Answer answer = meters.watch(ctx);
     String bridgeId = ctx.pathParam("id");
     String path = ctx.normalizedPath().substring(PREFIX.length() + bridgeId.length() + 1);
     Instant now = clock.instant();
     bridges.find(bridgeId)
         .compose(found -> {
           Bridge bridge = found.orElseThrow(() -> ProblemException.notFound("no bridge " + bridgeId));
+          answer.transport(bridge.transport());
           InboundAdapter adapter = connectors.find(bridge.transport()).flatMap(c -> c.inbound())
               .filter(a -> a.path().equals(path))
               .orElseThrow(() -> ProblemException.notFound("bridge " + bridgeId + " (transport " + bridge.transport()
                   + ") takes no requests at " + ctx.normalizedPath()));
-          return accept(ctx, bridge, adapter, now);
+          return accept(ctx, bridge, adapter, now, answer);
         })
         .onSuccess(reply -> {
           if (reply.body() == null) {
@@ -74,7 +81,7 @@ public record InboundRoute(BridgeRegistry bridges, BridgeCounters counters, Conn
         .onFailure(ctx::fail);
   }
 
-  private Future<Inbound.Reply> accept(RoutingContext ctx, Bridge bridge, InboundAdapter adapter, Instant now) {
+  private Future<Inbound.Reply> accept(RoutingContext ctx, Bridge bridge, InboundAdapter adapter, Instant now, InboundMeters.Answer answer) {
     if (!bridge.direction().acceptsInbound()) {
       throw new ProblemException(403, "Forbidden", "bridge " + bridge.id() + " is outbound-only; it accepts no inbound webhooks");
     }
@@ -102,6 +109,7 @@ public record InboundRoute(BridgeRegistry bridges, BridgeCounters counters, Conn
       Inbound.Store store = (Inbound.Store) read;
       return eventLog.append(toWrite(store.event(), bridge)).map(appended -> {
         counters.count(bridge.id(), appended.duplicate() ? Kind.DUPLICATE : Kind.ACCEPTED, now);
+        answer.stored(appended.duplicate());
         ctx.addEndHandler(sent -> store.afterAnswer().run()); // once the answer is out, not before
         return adapter.stored(appended.eventId(), appended.duplicate());
       });

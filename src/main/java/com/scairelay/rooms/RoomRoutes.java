@@ -11,6 +11,8 @@ import com.scairelay.http.JsonBody;
 import com.scairelay.http.ProblemException;
 import com.scairelay.store.Fqids;
 import com.scairelay.store.Ids;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -19,13 +21,26 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static com.scairelay.http.Responses.json;
 
-/** Rooms: create, post a native event, page through events, list participants, and the live stream. */
-public record RoomRoutes(Guard guard, RoomStore rooms, EventLog eventLog, Fqids fqids, Clock clock) implements Routes {
+/**
+ * Rooms: create, post a native event, page through events, list participants, and the live stream;
+ * {@code openStreams} counts the node's open streams ({@link #openStreams(MeterRegistry)}).
+ */
+public record RoomRoutes(Guard guard, RoomStore rooms, EventLog eventLog, Fqids fqids, Clock clock, AtomicInteger openStreams)
+    implements Routes {
   static final int DEFAULT_PAGE = 50;
   static final int MAX_PAGE = 500;
+
+  /** {@code relay_websockets_open}: the room streams open on this node; one counter for all its event loops. */
+  public static AtomicInteger openStreams(MeterRegistry registry) {
+    AtomicInteger open = new AtomicInteger();
+    Gauge.builder("relay.websockets.open", open, AtomicInteger::get)
+        .description("Room streams (WebSockets) open on this node").register(registry);
+    return open;
+  }
 
 
   @Override
@@ -35,7 +50,7 @@ public record RoomRoutes(Guard guard, RoomStore rooms, EventLog eventLog, Fqids 
     router.post("/v1/rooms/:id/events").handler(guard.require(Scopes.ROOMS_WRITE)).handler(this::post);
     router.get("/v1/rooms/:id/events").handler(guard.require(Scopes.ROOMS_READ)).handler(this::events);
     router.get("/v1/rooms/:id/participants").handler(guard.require(Scopes.ROOMS_READ)).handler(this::participants);
-    router.get("/v1/rooms/:id/stream").handler(guard.require(Scopes.ROOMS_READ)).handler(new RoomStream(rooms));
+    router.get("/v1/rooms/:id/stream").handler(guard.require(Scopes.ROOMS_READ)).handler(new RoomStream(rooms, openStreams));
   }
 
   private void create(RoutingContext ctx) {

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code GET /v1/rooms/{id}/stream}: a WebSocket that receives every new event of the room, from
@@ -23,9 +24,11 @@ final class RoomStream implements Handler<RoutingContext> {
   private static final Logger log = LoggerFactory.getLogger(RoomStream.class);
 
   private final RoomStore rooms;
+  private final AtomicInteger open;
 
-  RoomStream(RoomStore rooms) {
+  RoomStream(RoomStore rooms, AtomicInteger open) {
     this.rooms = rooms;
+    this.open = open;
   }
 
   @Override
@@ -72,9 +75,13 @@ final class RoomStream implements Handler<RoutingContext> {
     return ctx.request().toWebSocket()
         .onSuccess(ws -> {
           socket[0] = ws;
+          open.incrementAndGet();
           early.forEach(ws::writeTextMessage);
           early.clear();
-          ws.closeHandler(v -> consumer[0].unregister());
+          ws.closeHandler(v -> {
+            open.decrementAndGet();
+            consumer[0].unregister();
+          });
         })
         .onFailure(err -> consumer[0].unregister());
   }

@@ -23,6 +23,7 @@ import java.util.function.Function;
  * @param policy     what follows an attempt
  * @param onFailure  records a delivery given up for good, in the result's transaction
  * @param onCreated  records the foreign message ids deliveries created, in the result's transaction
+ * @param transport  an SQL expression of {@code d.target_id}: the target's transport, for the outbox meters
  * @param queueRoom  an SQL expression: how many more deliveries the target {@code $1} takes now, or NULL
  *                   when it takes any number (a paused webhook subscription takes up to its queue limit);
  *                   replays ({@link Replays}) queue no more than that
@@ -38,13 +39,20 @@ public record TargetKind(
     Policy policy,
     FailureAudit onFailure,
     CreatedMessages onCreated,
+    String transport,
     String queueRoom,
     String payloadKept) {
 
-  /** A kind whose queue is unbounded. */
+  /** A kind whose targets all have the transport of its name. */
   public TargetKind(String name, Function<String, Future<Optional<Target>>> lookup, String claimJoin, Function<Row, JsonObject> payload,
                     String held, Policy policy, FailureAudit onFailure, CreatedMessages onCreated) {
-    this(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, "NULL", "true");
+    this(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, "'" + name.replace("'", "''") + "'");
+  }
+
+  /** A kind whose queue is unbounded and whose payloads are never purged. */
+  public TargetKind(String name, Function<String, Future<Optional<Target>>> lookup, String claimJoin, Function<Row, JsonObject> payload,
+                    String held, Policy policy, FailureAudit onFailure, CreatedMessages onCreated, String transport) {
+    this(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, transport, "NULL", "true");
   }
 
   /** A kind whose deliveries create nothing the core needs to remember. */
@@ -55,12 +63,12 @@ public record TargetKind(
 
   /** This kind, taking no more than {@code queueRoom} (see the component) deliveries a replay queues. */
   public TargetKind withQueueRoom(String queueRoom) {
-    return new TargetKind(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, queueRoom, payloadKept);
+    return new TargetKind(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, transport, queueRoom, payloadKept);
   }
 
   /** This kind, whose deliveries' payloads are still stored when {@code payloadKept} (see the component) holds. */
   public TargetKind withPayloadKept(String payloadKept) {
-    return new TargetKind(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, queueRoom, payloadKept);
+    return new TargetKind(name, lookup, claimJoin, payload, held, policy, onFailure, onCreated, transport, queueRoom, payloadKept);
   }
 
   /** The live target behind {@code id}, or a 404 naming it. */

@@ -61,6 +61,9 @@ final class TargetQueue {
   /** Set while the platform refuses the target's settings: nothing is claimed before then. */
   private Instant parkedUntil;
   private boolean alerted;
+  /** The breaker state {@link DeliveryMeters} counts this actor in; null once closed. */
+  private CircuitBreakerState shownState;
+  private boolean closed;
 
   TargetQueue(TargetKind kind, String targetId, TargetQueues queues) {
     this.kind = kind;
@@ -73,7 +76,22 @@ final class TargetQueue {
             .setFailuresRollingWindow(settings.retryWindow().toMillis())
             .setTimeout(-1)
             .setFallbackOnFailure(false))
-        .halfOpenHandler(v -> queues.vertx().runOnContext(x -> wake()));
+        .openHandler(v -> show(CircuitBreakerState.OPEN))
+        .closeHandler(v -> show(CircuitBreakerState.CLOSED))
+        .halfOpenHandler(v -> {
+          show(CircuitBreakerState.HALF_OPEN);
+          queues.vertx().runOnContext(x -> wake());
+        });
+    show(CircuitBreakerState.CLOSED);
+  }
+
+  /** Counts this actor under its breaker's state (the breaker may call from its own timer's thread). */
+  private synchronized void show(CircuitBreakerState state) {
+    if (closed || state == shownState) {
+      return;
+    }
+    queues.meters().breakerMoved(shownState, state);
+    shownState = state;
   }
 
   /** Look at the queue again: new rows, a resumed target, a due retry, a free slot. */
@@ -159,6 +177,13 @@ final class TargetQueue {
   void close() {
     cancelTimer();
     breaker.close();
+    synchronized (this) {
+      if (!closed) {
+        closed = true;
+        queues.meters().breakerMoved(shownState, null);
+        shownState = null;
+      }
+    }
   }
 
   /**
@@ -266,6 +291,7 @@ final class TargetQueue {
     breaker.<TransportResult>execute(() -> transport(connector, deliveries))
         .recover(err -> err instanceof TransientAnswer answer ? Future.succeededFuture(answer.result) : Future.failedFuture(err))
         .onSuccess(result -> {
+          queues.meters().of(kind.name(), target.connector()).answered(result);
           if (result.broken()) {
             park();
           }
@@ -318,6 +344,7 @@ final class TargetQueue {
   }
 
   private void record(Target target, Claimed delivery, TransportResult result, Instant attemptedAt) {
+    queues.meters().of(kind.name(), target.connector()).counted(result.outcome());
     Instant now = queues.clock().instant();
     int attempts = delivery.attempts() + 1;
     int rateLimited = delivery.rateLimited() + (result.outcome() == Outcome.RATE_LIMITED ? 1 : 0);

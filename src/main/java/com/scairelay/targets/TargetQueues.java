@@ -45,6 +45,7 @@ public final class TargetQueues extends VerticleBase {
   private final RelayConfig config;
   private final OutboundGuard guard;
   private final NodeLease lease;
+  private final DeliveryMeters meters;
   private final Map<String, TargetQueue> active = new HashMap<>();
   /** The targets this node holds in {@code target_owners}, by id, with their kind. */
   private final Map<String, String> held = new HashMap<>();
@@ -58,8 +59,9 @@ public final class TargetQueues extends VerticleBase {
   private Promise<Void> drained;
 
   public TargetQueues(Outbox outbox, NodeLease lease, TargetKinds kinds, Connectors connectors, OutboundGuard guard, Scheduler scheduler,
-                      Clock clock, RelayConfig config) {
+                      Clock clock, RelayConfig config, DeliveryMeters meters) {
     this.guard = guard;
+    this.meters = meters;
     this.lease = lease;
     this.outbox = outbox;
     this.kinds = kinds;
@@ -284,5 +286,9 @@ public final class TargetQueues extends VerticleBase {
 
   HttpSender sender() {
     return sender;
+  }
+
+  DeliveryMeters meters() {
+    return meters;
   }
 }

@@ -3,6 +3,7 @@ package com.scairelay.support;
 import com.scairelay.NodeSetup;
 import com.scairelay.RelayNode;
 import com.scairelay.cluster.ClusterNode;
+import com.scairelay.metrics.NodeMetrics;
 import com.scairelay.store.MasterKeys;
 import io.vertx.core.VertxOptions;
 import com.scairelay.transport.SignatureScheme;
@@ -52,13 +53,14 @@ public final class TestNode implements AutoCloseable {
   public final WebClient http;
   public final Pool sql;
 
-  private TestNode(Vertx vertx, PgConnectOptions pg, RelayConfig config, MutableClock clock, Optional<ClusterNode> cluster) {
+  private TestNode(Vertx vertx, PgConnectOptions pg, RelayConfig config, MutableClock clock, Optional<ClusterNode> cluster,
+                   NodeMetrics metrics) {
     this.vertx = vertx;
     this.pg = pg;
     this.clock = clock;
     this.scheduler = new ClockScheduler(clock);
     MasterKeys keys = config.masterKey().map(key -> new MasterKeys(key, config.previousMasterKeys())).orElseGet(() -> MasterKeys.of(MASTER_KEY));
-    this.node = RelayNode.start(vertx, new NodeSetup(config, pg, ADMIN_TOKEN, keys, clock, (v, c) -> scheduler, cluster)).await();
+    this.node = RelayNode.start(vertx, new NodeSetup(config, pg, ADMIN_TOKEN, keys, clock, (v, c) -> scheduler, cluster, metrics)).await();
     this.http = WebClient.create(vertx);
     this.sql = PgBuilder.pool().connectingTo(pg).using(vertx).build();
   }
@@ -79,7 +81,9 @@ public final class TestNode implements AutoCloseable {
     all.putIfAbsent("RELAY_OUTBOUND_ALLOW_LOOPBACK", "true");
     all.putIfAbsent("RELAY_HTTP_INSTANCES", "2");
     all.putIfAbsent("RELAY_SERVER_NAME", SERVER_NAME);
-    return new TestNode(Vertx.vertx(), pg, RelayConfig.load(all), MutableClock.startingNow(), Optional.empty());
+    RelayConfig config = RelayConfig.load(all);
+    NodeMetrics metrics = NodeMetrics.of(config.metrics());
+    return new TestNode(metrics.vertx(new VertxOptions()).build(), pg, config, MutableClock.startingNow(), Optional.empty(), metrics);
   }
 
   /**
@@ -100,8 +104,9 @@ public final class TestNode implements AutoCloseable {
     all.putIfAbsent("RELAY_CLUSTER_FAILURE_TIMEOUT_SECONDS", "3");
     all.putIfAbsent("RELAY_CLUSTER_NODE_LEASE_MS", "2000");
     RelayConfig config = RelayConfig.load(all);
-    ClusterNode cluster = ClusterNode.join(config.cluster(), new VertxOptions()).await();
-    return new TestNode(cluster.vertx(), pg, config, clock, Optional.of(cluster));
+    NodeMetrics metrics = NodeMetrics.of(config.metrics());
+    ClusterNode cluster = ClusterNode.join(config.cluster(), new VertxOptions(), metrics).await();
+    return new TestNode(cluster.vertx(), pg, config, clock, Optional.of(cluster), metrics);
   }
 
   public static int freePort() {

@@ -40,6 +40,18 @@ final class Admin {
         }));
   }
 
+  /** An answer: its status and body. */
+  record Answer(int status, String body) {
+  }
+
+  /** {@code GET path} without the admin token (what a Prometheus scrape sends), whatever its status. */
+  Answer scrape(String path) {
+    return client.request(new RequestOptions().setIdleTimeout(IDLE_TIMEOUT_MS).setMethod(HttpMethod.GET).setURI(path))
+        .compose(req -> req.send())
+        .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b.toString())))
+        .await();
+  }
+
   JsonObject room(String name) {
     return post("/v1/rooms", new JsonObject().put("name", name)).await();
   }

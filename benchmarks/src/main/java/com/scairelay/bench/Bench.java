@@ -126,12 +126,19 @@ public final class Bench {
           }
         }
       }
+      if (metricsAbRuns() > 0) {
+        nodeEnv.put("RELAY_METRICS_ENABLED", "true"); // the first run of the A/B
+      }
       startNode(stamp);
       if (scenarios.contains("ceilings")) {
         pgCeiling();
       }
       if (scenarios.contains("wrk") && wrk != null) {
-        wrkInbound();
+        if (metricsAbRuns() > 0) {
+          metricsAb(stamp, metricsAbRuns());
+        } else {
+          wrkInbound("");
+        }
       }
       if (scenarios.contains("inbound")) {
         inbound(scenarios.contains("wrk") && wrk != null);
@@ -244,9 +251,15 @@ public final class Bench {
 
   // ---------------------------------------------------------------- scenarios
 
-  /** (b) and (c) of the wrk runs: the node, one bridge; then 1,000 bridges in 1,000 rooms. Max rate, durable acks. */
-  private void wrkInbound() throws Exception {
-    section("wrk: inbound at max rate, signed unique POSTs, durable 202s");
+  /**
+   * (b) and (c) of the wrk runs: the node, one bridge; then 1,000 bridges in 1,000 rooms. Max rate, durable acks.
+   * {@code label} ("" but in the metrics A/B) is added to each figure; answers, for each, the rate and the node's CPU
+   * per ack: {one bridge acks/s, its µs, 1,000 bridges acks/s, its µs}.
+   */
+  private double[] wrkInbound(String label) throws Exception {
+    section("wrk: inbound at max rate, signed unique POSTs, durable 202s" + (label.isEmpty() ? "" : " (" + label + ")"));
+    String suffix = label.isEmpty() ? "" : "-" + label.replaceAll("[^a-z0-9]+", "-");
+    String what = label.isEmpty() ? "" : " (" + label + ")";
     String room = admin.room("wrk-inbound").getString("room_id");
     JsonObject one = admin.bridge(room, "inbound", null);
     List<String[]> single = List.<String[]>of(new String[] {one.getString("bridge_id"), one.getString("shared_secret")});
@@ -256,7 +269,7 @@ public final class Bench {
       wrk.run("wrk-node-warm-up", nodePort, nodeWarmup, wrkRequests(), k -> signedInbound(single, "wnw", k));
       nodeWarm = true;
     }
-    wrkNodeRun("wrk-inbound-1-bridge-max", "1 bridge", single);
+    double[] oneRun = wrkNodeRun("wrk-inbound-1-bridge-max" + suffix, "1 bridge" + what, single);
 
     List<JsonObject> rooms = admin.many("rooms", 1000, i -> admin.post("/v1/rooms", new JsonObject().put("name", "wrk-" + i)));
     List<String[]> many = new ArrayList<>();
@@ -264,10 +277,79 @@ public final class Bench {
         Admin.bridgeBody(rooms.get(i).getString("room_id"), "inbound", null)))) {
       many.add(new String[] {b.getString("bridge_id"), b.getString("shared_secret")});
     }
-    wrkNodeRun("wrk-inbound-1000-bridges-1000-rooms-max", "1,000 bridges in 1,000 rooms", many);
+    double[] manyRun = wrkNodeRun("wrk-inbound-1000-bridges-1000-rooms-max" + suffix, "1,000 bridges in 1,000 rooms" + what, many);
+    return new double[] {oneRun[0], oneRun[1], manyRun[0], manyRun[1]};
   }
 
-  private void wrkNodeRun(String name, String what, List<String[]> bridges) throws Exception {
+  private int metricsAbRuns() {
+    return Integer.parseInt(opts.getOrDefault("metrics-ab", "0"));
+  }
+
+  /**
+   * What the node's meters cost on the inbound path ({@code --metrics-ab=N}): the wrk runs of {@link #wrkInbound}
+   * on a node with {@code metrics.enabled} true, then false, alternating, N runs of each, every run a fresh node
+   * process (its own JIT warm-up) on the same data directory, so whatever else the machine does hits both variants.
+   * Reports every run, the medians of each variant and on / off of the medians, for the rate and for the node's CPU
+   * per ack (which another load on the machine moves less than the rate: it slows the node, it does not make it work more).
+   */
+  private void metricsAb(String stamp, int runs) throws Exception {
+    section("metrics A/B: the wrk runs with metrics on and off, alternating, " + runs + " of each, each on a fresh node");
+    List<double[]> on = new ArrayList<>();
+    List<double[]> off = new ArrayList<>();
+    for (int i = 0; i < 2 * runs; i++) {
+      boolean enabled = i % 2 == 0;
+      if (i > 0) {
+        admin.close();
+        node.close();
+        nodeEnv.put("RELAY_METRICS_ENABLED", Boolean.toString(enabled));
+        nodeWarm = false;
+        startNode(stamp);
+      }
+      String label = "metrics " + (enabled ? "on" : "off") + ", run " + (i / 2 + 1);
+      (enabled ? on : off).add(wrkInbound(label));
+      scrapeCheck(label, enabled);
+    }
+    String[] measures = {"1 bridge: acks/s", "1 bridge: node CPU µs per ack", "1,000 bridges in 1,000 rooms: acks/s",
+        "1,000 bridges in 1,000 rooms: node CPU µs per ack"};
+    for (int m = 0; m < measures.length; m++) {
+      double medianOn = median(on, m);
+      double medianOff = median(off, m);
+      report.figure("metrics", measures[m] + ", metrics on / off (medians of " + runs + ")", medianOn / medianOff, "x", null, null,
+          String.format("on %s, off %s; medians %.0f / %.0f", rates(on, m), rates(off, m), medianOn, medianOff));
+    }
+  }
+
+  private static double median(List<double[]> runs, int measure) {
+    double[] values = runs.stream().mapToDouble(r -> r[measure]).sorted().toArray();
+    int n = values.length;
+    return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  }
+
+  private static String rates(List<double[]> runs, int measure) {
+    return runs.stream().map(r -> String.format("%.0f", r[measure])).collect(java.util.stream.Collectors.joining(", ", "[", "]"));
+  }
+
+  /** After a run of the A/B: a node with metrics scrapes (size, time, its accepted counter), one without answers 404. */
+  private void scrapeCheck(String label, boolean enabled) throws Exception {
+    long started = System.nanoTime();
+    Admin.Answer answer = admin.scrape("/metrics");
+    double ms = (System.nanoTime() - started) / 1e6;
+    if (!enabled) {
+      report.figure("metrics", "GET /metrics (" + label + ")", answer.status(), "status", null, null, "metrics.enabled=false: no endpoint");
+      return;
+    }
+    double accepted = 0;
+    for (String line : answer.body().split("\n")) {
+      if (line.startsWith("relay_inbound_requests_total{") && line.contains("outcome=\"accepted\"")) {
+        accepted += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    report.figure("metrics", "GET /metrics (" + label + ")", ms, "ms", null, null, String.format("status %d, %,d bytes, "
+        + "relay_inbound_requests_total{outcome=\"accepted\"} %.0f (every ack of this node's runs)", answer.status(), answer.body().length(), accepted));
+  }
+
+  /** Answers {acks/s, the node's CPU µs per ack}. */
+  private double[] wrkNodeRun(String name, String what, List<String[]> bridges) throws Exception {
     String prefix = "w" + seqs.get();
     Wrk.Result warm = wrk.run(name + "-warm-up", nodePort, warmup, wrkRequests(), k -> signedInbound(bridges, prefix + "w", k));
     long[] before = stableCounters(bridges);
@@ -301,6 +383,7 @@ public final class Bench {
     report.headline("inbound", what + " / bare ceiling (wrk)", ratio, "x ceiling", String.format(">= %.2f", INBOUND_RATIO_TARGET),
         Double.isNaN(ratio) ? null : ratio >= INBOUND_RATIO_TARGET,
         String.format("%.0f acks/s of the %s's %.0f req/s", rate, bareCeilingName(), bareCeiling()));
+    return new double[] {rate, acks == 0 ? Double.NaN : used.server * 1e6 / acks};
   }
 
   private void inbound(boolean wrkRan) throws Exception {
@@ -608,6 +691,7 @@ public final class Bench {
     env.put("RELAY_DATA_DIR", work.resolve("data-" + stamp).toString());
     env.put("RELAY_HTTP_PORT", Integer.toString(nodePort));
     env.put("RELAY_LOG_LEVEL", "WARN");
+    env.putAll(nodeEnv);
     if (opts.containsKey("pg-url")) {
       env.put("RELAY_PG_URL", opts.get("pg-url"));
     }
@@ -641,6 +725,8 @@ public final class Bench {
   }
 
   private Path dataDir;
+  /** Settings of the node, on top of those startNode sets (the metrics A/B switches metrics.enabled). */
+  private final Map<String, String> nodeEnv = new HashMap<>();
 
   /**
    * The token of the node's "Admin token: ..." line. Its output goes to a file here, so the node prints where
