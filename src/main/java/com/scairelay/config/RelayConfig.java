@@ -53,7 +53,8 @@ public record RelayConfig(
     Delivery delivery,
     Outbound outbound,
     Platforms platforms,
-    Cluster cluster) {
+    Cluster cluster,
+    Operations operations) {
 
   /** How queued deliveries are claimed, retried and given up (DESIGN.md §4). */
   public record Delivery(
@@ -120,6 +121,17 @@ public record RelayConfig(
       Duration failureTimeout,
       Duration nodeLease,
       Optional<Path> hazelcastConfig) {
+  }
+
+  /**
+   * How the node logs and stops (README, "Operating ScaiRelay").
+   *
+   * @param logLevel         level of every logger not set in {@code conf/logback.xml}: TRACE, DEBUG, INFO, WARN or ERROR
+   * @param logFormat        {@code text} (one line per event) or {@code json} (one JSON object per line)
+   * @param requestLog       level of the one line per HTTP request: {@code off}, {@code debug} or {@code info}
+   * @param shutdownDeadline how long a stop (SIGTERM) may take to drain before the process gives up with exit code 1
+   */
+  public record Operations(String logLevel, String logFormat, String requestLog, Duration shutdownDeadline) {
   }
 
   public static final int MASTER_KEY_BYTES = 32;
@@ -197,7 +209,12 @@ public record RelayConfig(
             baseUrl(s, "discord.api_url"),
             baseUrl(s, "discord.gateway_url"),
             Duration.ofMillis(s.integer("teams.pace_ms", 0, 60_000))),
-        cluster(s));
+        cluster(s),
+        new Operations(
+            s.oneOf("log.level", "TRACE", "DEBUG", "INFO", "WARN", "ERROR"),
+            s.oneOf("log.format", "text", "json"),
+            s.oneOf("log.requests", "off", "debug", "info"),
+            Duration.ofSeconds(s.integer("shutdown.deadline_seconds", 1, 3_600))));
   }
 
   /** An http(s) or ws(s) URL with a host, without its trailing slash. */
