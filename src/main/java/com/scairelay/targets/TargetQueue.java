@@ -61,6 +61,7 @@ final class TargetQueue {
   /** Set while the platform refuses the target's settings: nothing is claimed before then. */
   private Instant parkedUntil;
   private boolean alerted;
+  private boolean breakerOpenLogged;
 
   TargetQueue(TargetKind kind, String targetId, TargetQueues queues) {
     this.kind = kind;
@@ -73,7 +74,27 @@ final class TargetQueue {
             .setFailuresRollingWindow(settings.retryWindow().toMillis())
             .setTimeout(-1)
             .setFallbackOnFailure(false))
-        .halfOpenHandler(v -> queues.vertx().runOnContext(x -> wake()));
+        .openHandler(v -> breakerOpened())
+        .halfOpenHandler(v -> {
+          log.debug("target {}: circuit breaker half-open, one probe goes out", targetId);
+          queues.vertx().runOnContext(x -> wake());
+        })
+        .closeHandler(v -> {
+          breakerOpenLogged = false;
+          log.info("{} {}: circuit breaker closed, delivery goes on", kind.name(), targetId);
+        });
+  }
+
+  /** The first opening after the breaker was closed is a warning; re-opening after a failed probe only a debug line. */
+  private void breakerOpened() {
+    if (breakerOpenLogged) {
+      log.debug("target {}: the probe failed, circuit breaker open again", targetId);
+      return;
+    }
+    breakerOpenLogged = true;
+    var settings = queues.settings();
+    log.warn("{} {}: circuit breaker open after {} transient failures in a row; nothing is sent for {} ms, then one probe",
+        kind.name(), targetId, settings.breakerMaxFailures(), settings.breakerReset().toMillis());
   }
 
   /** Look at the queue again: new rows, a resumed target, a due retry, a free slot. */
