@@ -161,10 +161,20 @@ final class ResultWriter {
       FailedDelivery failed = new FailedDelivery(r.targetId(), r.delivery().id(), r.delivery().eventId(), r.delivery().payload(),
           r.attempts(), r.answer().describe(), r.decision().reason(), r.alertUnreachable());
       chain = chain.compose(v -> r.kind().onFailure().record(tx, failed));
-      tx.afterCommit(() -> log.warn("delivery {} of event {} to {} {} failed for good after {} attempts: {}{}", failed.deliveryId(),
-          failed.eventId(), r.kind().name(), failed.targetId(), failed.attempts(), failed.lastAnswer(),
-          failed.reason() == null ? "" : " (" + failed.reason() + ")"));
+      tx.afterCommit(() -> logFailure(r.kind(), failed, r.answer()));
     }
     return chain;
+  }
+
+  /**
+   * The status code or the connection error, and why the delivery ends; never the answer's body, which an
+   * endpoint that echoes its request would fill with our signature and headers (the delivery log has it).
+   */
+  private static void logFailure(TargetKind kind, FailedDelivery failed, TransportResult answer) {
+    String last = answer.statusCode() != null ? "HTTP " + answer.statusCode() : String.valueOf(answer.error());
+    String reason = failed.reason() == null ? "" : failed.reason();
+    int cut = reason.lastIndexOf(": " + failed.lastAnswer());
+    log.warn("delivery {} of event {} to {} {} failed for good after {} attempts: last answer {}{}", failed.deliveryId(), failed.eventId(),
+        kind.name(), failed.targetId(), failed.attempts(), last, cut > 0 ? " (" + reason.substring(0, cut) + ")" : "");
   }
 }
