@@ -151,7 +151,7 @@ public final class Main {
         throw e;
       } catch (Exception e) {
         throw new ConfigException("cannot join the cluster on " + c.host() + ":" + c.port() + " (cluster.host, cluster.port, env RELAY_CLUSTER_HOST, "
-            + "RELAY_CLUSTER_PORT): " + rootMessage(e));
+            + "RELAY_CLUSTER_PORT): " + StartFailures.rootMessage(e));
       }
       vertx = cluster.get().vertx();
       System.out.println("Joined: " + cluster.get().ownership().members().size() + " members, this node is " + cluster.get().nodeId());
@@ -285,14 +285,9 @@ public final class Main {
     Path dataDir = config.dataDir().toAbsolutePath().normalize();
     createPrivateDirectory(dataDir);
     holdDataDirectory(dataDir);
+    Shutdown shutdown = new Shutdown(config.operations().shutdownDeadline()).hook();
     EmbeddedDatabase database = EmbeddedDatabase.start(dataDir.resolve("pg"), dataDir.resolve(PG_PASSWORD_FILE), config.pgEmbeddedPort(), true);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        database.close();
-      } catch (IOException e) {
-        log.warn("stopping PostgreSQL: {}", e.getMessage());
-      }
-    }, "scairelay-postgres-shutdown"));
+    shutdown.database().set(database);
     System.out.println("PostgreSQL for ScaiRelay nodes: postgresql://postgres@127.0.0.1:" + database.port() + "/" + EmbeddedDatabase.DATABASE
         + " (password in " + dataDir.resolve(PG_PASSWORD_FILE) + ")");
     try {
@@ -300,14 +295,6 @@ public final class Main {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    return root.getMessage() != null ? root.getMessage() : root.toString();
   }
 
   private static <T> T required(Optional<T> value, String key) {

@@ -79,6 +79,12 @@ final class StartFailures {
     return null;
   }
 
+  /** The message of the innermost cause (its class name when it has none). */
+  static String rootMessage(Throwable failure) {
+    Throwable root = root(failure);
+    return root.getMessage() != null ? root.getMessage() : root.toString();
+  }
+
   private static Throwable root(Throwable failure) {
     Throwable root = failure;
     while (root.getCause() != null && root.getCause() != root) {
