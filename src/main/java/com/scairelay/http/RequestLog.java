@@ -63,13 +63,21 @@ public final class RequestLog {
 
   /**
    * The template of the route that answered; when a failure handler answered, the first template the path
-   * matches; {@code -} when none does (a 404).
+   * matches; {@code -} when none does (a 404) or the path cannot be decoded (a bad %-escape).
    */
   private String template(RoutingContext ctx) {
-    String path = ctx.normalizedPath();
     Route current = ctx.currentRoute();
+    if (current != null && current.getPath() != null && current.isExactPath()) {
+      return current.getPath();
+    }
+    String path;
+    try {
+      path = ctx.normalizedPath();
+    } catch (IllegalArgumentException undecodable) {
+      return "-";
+    }
     if (current != null && current.getPath() != null) {
-      return current.isExactPath() ? current.getPath() : Template.of(current).render(path);
+      return Template.of(current).render(path);
     }
     for (Template template : templates()) {
       if (template.matches(path)) {
