@@ -92,8 +92,31 @@ public final class Main {
     }
   }
 
+  /**
+   * Starts a node and returns once it serves. A start that fails stops what it had started (the embedded
+   * PostgreSQL too) and ends the process: exit code 2 with one line for what an operator can fix (a setting,
+   * the port taken, PostgreSQL unreachable or refusing), 1 with the stack trace for anything else.
+   */
   static void start(boolean dev, Map<String, String> env) throws IOException {
     RelayConfig config = RelayConfig.load(dev ? devDefaults(env) : env);
+    LogSettings.apply(config.operations(), env);
+    Shutdown shutdown = new Shutdown(config.operations().shutdownDeadline()).hook();
+    try {
+      serve(dev, config, shutdown);
+    } catch (RuntimeException | IOException e) {
+      ConfigException explained = StartFailures.explain(e, config);
+      if (explained == null) {
+        log.error("scairelay could not start", e);
+      }
+      shutdown.stop();
+      if (explained != null) {
+        System.err.println("scairelay: " + explained.getMessage());
+      }
+      shutdown.exit(explained != null ? 2 : 1);
+    }
+  }
+
+  private static void serve(boolean dev, RelayConfig config, Shutdown shutdown) throws IOException {
     Path dataDir = config.dataDir().toAbsolutePath().normalize();
     EmbeddedDatabase embedded = null;
     PgConnectOptions pg;
@@ -106,18 +129,19 @@ public final class Main {
           () -> "dev_" + HexFormat.of().formatHex(Ids.randomBytes(24))));
       masterKeys = config.masterKey().isPresent() ? configuredKeys(config, "dev mode") : MasterKeyFiles.load(dataDir);
       if (config.pgUrl().isPresent()) {
-        pg = PgConnectOptions.fromUri(config.pgUrl().get());
+        pg = StartFailures.pgOptions(config.pgUrl().get());
       } else {
         System.out.println("Starting the private PostgreSQL in " + dataDir.resolve("pg") + " ...");
         embedded = EmbeddedDatabase.start(dataDir.resolve("pg"), dataDir.resolve(PG_PASSWORD_FILE), config.pgEmbeddedPort(), true);
+        shutdown.database().set(embedded);
         pg = embedded.connectOptions(EmbeddedDatabase.DATABASE);
       }
     } else {
       adminToken = required(config.adminToken(), "admin.token");
       masterKeys = configuredKeys(config, "run mode");
-      pg = PgConnectOptions.fromUri(required(config.pgUrl(), "pg.url"));
+      pg = StartFailures.pgOptions(required(config.pgUrl(), "pg.url"));
     }
-    int applied = Migrations.apply(pg, config.serverName().name());
+    int applied = StartFailures.migrate(pg, config.serverName().name(), embedded == null);
     log.info("schema is current ({} migrations applied now)", applied);
 
     Optional<ClusterNode> cluster = Optional.empty();
@@ -133,23 +157,27 @@ public final class Main {
         throw e;
       } catch (Exception e) {
         throw new ConfigException("cannot join the cluster on " + c.host() + ":" + c.port() + " (cluster.host, cluster.port, env RELAY_CLUSTER_HOST, "
-            + "RELAY_CLUSTER_PORT): " + rootMessage(e));
+            + "RELAY_CLUSTER_PORT): " + StartFailures.rootMessage(e));
       }
       vertx = cluster.get().vertx();
       System.out.println("Joined: " + cluster.get().ownership().members().size() + " members, this node is " + cluster.get().nodeId());
     } else {
       vertx = metrics.vertx(new VertxOptions()).build();
     }
+    shutdown.vertx(vertx);
     // PostgreSQL keeps microseconds: a clock that ticks in microseconds answers what it stores.
     RelayNode node = RelayNode.start(vertx, new NodeSetup(config, pg, adminToken, masterKeys, Clock.tick(Clock.systemUTC(), Duration.ofNanos(1_000)),
         Scheduler::of, cluster, metrics)).await();
-    AtomicReference<EmbeddedDatabase> database = new AtomicReference<>(embedded);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, node, database.get()), "scairelay-shutdown"));
+    shutdown.node(node);
     if (embedded != null) {
-      watch(vertx, database, dataDir);
+      watch(vertx, shutdown, dataDir);
     }
 
     String url = "http://" + config.httpHost() + ":" + node.port();
+    String version = Optional.ofNullable(Main.class.getPackage().getImplementationVersion()).orElse("(version unknown: not run from the jar)");
+    log.info("ScaiRelay {} started: mode {}, listening on {}:{}, node {}, PostgreSQL {}{}, cluster {}", version, dev ? "dev" : "run",
+        config.httpHost(), node.port(), node.nodeId(), StartFailures.describe(pg), embedded != null ? " (embedded, " + dataDir.resolve("pg") + ")" : "",
+        config.cluster().enabled() ? "'" + config.cluster().name() + "' (" + config.cluster().host() + ":" + config.cluster().port() + ")" : "off");
     System.out.println("ScaiRelay " + (dev ? "dev" : "run") + " node listening on " + url);
     if (dev) {
       announceAdminToken(adminToken, config.adminToken().isPresent() ? null : dataDir.resolve("admin.token"), url);
@@ -230,7 +258,8 @@ public final class Main {
    * again on the same directory and port, and the node's pools reconnect by themselves; meanwhile requests
    * are answered 503. If it cannot be started again, the node says why on one line and exits with 1.
    */
-  private static void watch(Vertx vertx, AtomicReference<EmbeddedDatabase> database, Path dataDir) {
+  private static void watch(Vertx vertx, Shutdown shutdown, Path dataDir) {
+    AtomicReference<EmbeddedDatabase> database = shutdown.database();
     vertx.setPeriodic(1_000, id -> {
       if (database.get().isRunning()) {
         return;
@@ -247,35 +276,13 @@ public final class Main {
         database.set(EmbeddedDatabase.start(dataDir.resolve("pg"), dataDir.resolve(PG_PASSWORD_FILE), port, true));
         log.info("the embedded PostgreSQL is running again");
         return null;
-      }).onSuccess(v -> watch(vertx, database, dataDir)).onFailure(err -> {
+      }).onSuccess(v -> watch(vertx, shutdown, dataDir)).onFailure(err -> {
         log.error("restarting the embedded PostgreSQL failed", err);
         System.err.println("scairelay: the embedded PostgreSQL in " + dataDir.resolve("pg") + " stopped and could not be started again: "
             + err);
-        System.exit(1);
+        shutdown.exit(1);
       });
     });
-  }
-
-  private static void stop(Vertx vertx, RelayNode node, EmbeddedDatabase database) {
-    System.out.println("ScaiRelay stopping ...");
-    try {
-      node.stop().await(20, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      log.warn("stopping the node: {}", e.toString());
-    }
-    try {
-      vertx.close().await(20, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      log.warn("closing Vert.x: {}", e.toString());
-    }
-    if (database != null) {
-      try {
-        database.close();
-      } catch (IOException e) {
-        log.warn("stopping PostgreSQL: {}", e.getMessage());
-      }
-    }
-    System.out.println("ScaiRelay stopped");
   }
 
   /** Runs only the data directory's PostgreSQL until the process is stopped; prints its URL (password in pg.password). */
@@ -284,14 +291,9 @@ public final class Main {
     Path dataDir = config.dataDir().toAbsolutePath().normalize();
     createPrivateDirectory(dataDir);
     holdDataDirectory(dataDir);
+    Shutdown shutdown = new Shutdown(config.operations().shutdownDeadline()).hook();
     EmbeddedDatabase database = EmbeddedDatabase.start(dataDir.resolve("pg"), dataDir.resolve(PG_PASSWORD_FILE), config.pgEmbeddedPort(), true);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        database.close();
-      } catch (IOException e) {
-        log.warn("stopping PostgreSQL: {}", e.getMessage());
-      }
-    }, "scairelay-postgres-shutdown"));
+    shutdown.database().set(database);
     System.out.println("PostgreSQL for ScaiRelay nodes: postgresql://postgres@127.0.0.1:" + database.port() + "/" + EmbeddedDatabase.DATABASE
         + " (password in " + dataDir.resolve(PG_PASSWORD_FILE) + ")");
     try {
@@ -299,14 +301,6 @@ public final class Main {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  static String rootMessage(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    return root.getMessage() != null ? root.getMessage() : root.toString();
   }
 
   static <T> T required(Optional<T> value, String key) {

@@ -140,7 +140,7 @@ final class MasterKeyCommand {
       Migrations.apply(pg, serverName);
     } catch (RuntimeException e) {
       throw new ConfigException("cannot use PostgreSQL at " + pg.getHost() + ":" + pg.getPort() + "/" + pg.getDatabase()
-          + " (pg.url, env RELAY_PG_URL): " + Main.rootMessage(e));
+          + " (pg.url, env RELAY_PG_URL): " + StartFailures.rootMessage(e));
     }
   }
 

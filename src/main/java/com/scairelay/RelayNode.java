@@ -114,12 +114,18 @@ public final class RelayNode {
   private final EventLog.Stats eventLogStats;
   private final EventLog.Writers eventLogWriters = new EventLog.Writers();
   private final List<Long> timers = new ArrayList<>();
-  private final List<String> deployments = new ArrayList<>();
+  private final List<Deployed> deployments = new ArrayList<>();
   private boolean stopped;
   /** How participants are named: set at start, from the server name the database keeps ({@link ServerIdentity}). */
   private Fqids fqids;
+  /** What a stop is waiting for now, for the line that says what did not finish in time. */
+  private volatile String stopping = "nothing";
   private io.vertx.core.eventbus.MessageConsumer<String> roomEvents;
   private int port;
+
+  /** A verticle the node deployed, and what a stop waits for when it undeploys it. */
+  private record Deployed(String id, String drains) {
+  }
 
   private RelayNode(Vertx vertx, NodeSetup setup) {
     this.vertx = vertx;
@@ -192,7 +198,9 @@ public final class RelayNode {
         .compose(v -> ServerIdentity.claim(node.pool, node.config.serverName()))
         .map(name -> node.fqids = new Fqids(name))
         .compose(v -> node.lease.start())
-        .compose(v -> node.deploy()).map(node);
+        .compose(v -> node.deploy()).map(node)
+        // A node that could not start (its port taken, say) gives back what it took: its lease, its pools.
+        .recover(err -> node.stop().otherwiseEmpty().compose(v -> Future.failedFuture(err)));
   }
 
   /** The routes of one event loop, in the order they are matched. */
@@ -235,7 +243,7 @@ public final class RelayNode {
     roomEvents = EventLog.relayToStreams(vertx);
     return roomEvents.completion()
         .compose(v -> vertx.deployVerticle(targetQueues))
-        .onSuccess(deployments::add)
+        .onSuccess(id -> deployments.add(new Deployed(id, "deliveries in flight (answers and results being written)")))
         .compose(id -> vertx.deployVerticle(() -> {
           IngressVerticle verticle = new IngressVerticle(config, this::eventLog, this::routes);
           synchronized (http) {
@@ -244,7 +252,7 @@ public final class RelayNode {
           return verticle;
         }, new DeploymentOptions().setInstances(config.effectiveHttpInstances())))
         .onSuccess(id -> {
-          deployments.add(id);
+          deployments.add(new Deployed(id, "HTTP requests being answered (and their event-log batches)"));
           port = http.get(0).actualPort();
           lease.httpUrl("http://" + config.httpHost() + ":" + port);
           timers.add(vertx.setPeriodic(COUNTER_FLUSH_MS, t -> flushCounters()));
@@ -256,7 +264,7 @@ public final class RelayNode {
           }
         })
         .compose(id -> vertx.deployVerticle(new PlatformListeners(connectors, bridges, ownership, nodeId, audit, this::eventLog, clock)))
-        .onSuccess(deployments::add)
+        .onSuccess(id -> deployments.add(new Deployed(id, "platform connections (Discord Gateway)")))
         .mapEmpty();
   }
 
@@ -327,16 +335,27 @@ public final class RelayNode {
     retention.stop();
     Future<Void> undeployed = Future.succeededFuture();
     for (int i = deployments.size() - 1; i >= 0; i--) {
-      String id = deployments.get(i);
-      undeployed = undeployed.compose(v -> vertx.undeploy(id));
+      Deployed deployed = deployments.get(i);
+      undeployed = undeployed.compose(v -> stage(deployed.drains(), () -> vertx.undeploy(deployed.id())));
     }
     return undeployed
-        .compose(v -> roomEvents.unregister().otherwiseEmpty())
-        .compose(v -> flushCounters().otherwiseEmpty())
-        .compose(v -> lease.leave().onFailure(err -> log.warn("releasing this node's targets failed, others take them when its lease runs out: {}",
-            err.getMessage())).otherwiseEmpty())
-        .compose(v -> leases.close())
-        .compose(v -> pool.close())
-        .andThen(v -> metrics.stop());
+        .compose(v -> roomEvents == null ? Future.<Void>succeededFuture() : roomEvents.unregister().otherwiseEmpty())
+        .compose(v -> stage("writing the bridge counters", () -> flushCounters().otherwiseEmpty()))
+        .compose(v -> stage("releasing this node's targets and lease in PostgreSQL", () -> lease.leave()
+            .onFailure(err -> log.warn("releasing this node's targets failed, others take them when its lease runs out: {}", err.getMessage()))
+            .otherwiseEmpty()))
+        .compose(v -> stage("closing the PostgreSQL pools", () -> leases.close().compose(c -> pool.close())))
+        .andThen(v -> metrics.stop())
+        .onComplete(ar -> stopping = "nothing");
+  }
+
+  private Future<Void> stage(String what, java.util.function.Supplier<Future<Void>> step) {
+    stopping = what;
+    return step.get();
+  }
+
+  /** What a stop in progress is waiting for ({@code nothing} when none is, or it is done). */
+  public String stopping() {
+    return stopping;
   }
 }

@@ -11,6 +11,8 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -18,8 +20,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 
-/** Writes audit events (in the caller's transaction when given one) and reads them back in pages. */
+/**
+ * Writes audit events (in the caller's transaction when given one) and reads them back in pages. Once an
+ * {@code ADMIN} event of the node's own has committed, it is logged too (action, resource, who; never the payload).
+ */
 public final class AuditLog {
+  private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
   private static final String INSERT = """
       INSERT INTO audit_events (event_id, timestamp, category, action, user_id, resource_id, payload, service_account, ip)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""";
@@ -63,9 +69,26 @@ public final class AuditLog {
    * its subscribers in the same transaction.
    */
   public Future<Void> record(Outbox.Tx tx, AuditEvent e) {
+    if (e.category() == Category.ADMIN) {
+      tx.afterCommit(() -> logAdminChange(e));
+    }
+    return insert(tx, e);
+  }
+
+  /** Records an event a producer published ({@code POST /v1/events}), in a transaction of its own; not logged. */
+  public Future<Void> recordPublished(AuditEvent e) {
+    return outbox.inTransaction(tx -> insert(tx, e));
+  }
+
+  private Future<Void> insert(Outbox.Tx tx, AuditEvent e) {
     Tuple row = Tuple.tuple(Arrays.asList(e.eventId(), utc(e.timestamp()), e.category().name(), e.action(),
         e.userId(), e.resourceId(), e.payload(), e.serviceAccount(), e.ip()));
     return tx.preparedQuery(INSERT).execute(row).compose(v -> fanOut.deliver(tx, e));
+  }
+
+  private static void logAdminChange(AuditEvent e) {
+    log.info("admin change: {} {} by {}{} (audit event {})", e.action(), e.resourceId() == null ? "-" : e.resourceId(),
+        e.userId() == null ? "the node" : e.userId(), e.serviceAccount() == null ? "" : " acting through " + e.serviceAccount(), e.eventId());
   }
 
   /** Records the event in a transaction of its own. */

@@ -34,7 +34,7 @@ public record EventRoutes(Guard guard, AuditLog audit) implements Routes {
     String publisher = Caller.of(ctx).userId();
     AuditEvent event = audit.event(category, action, userId, resourceId, payload).withIp(ip)
         .withServiceAccount(Caller.of(ctx).serviceAccount());
-    audit.record(event)
+    audit.recordPublished(event)
         .onSuccess(v -> json(ctx, 201, new JsonObject().put("event_id", event.eventId()).put("timestamp", event.timestamp().toString())
             .put("published_by", publisher)))
         .onFailure(ctx::fail);

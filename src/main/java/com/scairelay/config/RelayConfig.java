@@ -57,7 +57,8 @@ public record RelayConfig(
     Outbound outbound,
     Platforms platforms,
     Cluster cluster,
-    Metrics metrics) {
+    Metrics metrics,
+    Operations operations) {
 
   /** How queued deliveries are claimed, retried and given up (DESIGN.md §4). */
   public record Delivery(
@@ -148,6 +149,17 @@ public record RelayConfig(
   public record Metrics(boolean enabled, Optional<String> token, Duration outboxInterval) {
   }
 
+  /**
+   * How the node logs and stops (README, "Operating ScaiRelay").
+   *
+   * @param logLevel         level of every logger not set in {@code conf/logback.xml}: TRACE, DEBUG, INFO, WARN or ERROR
+   * @param logFormat        {@code text} (one line per event) or {@code json} (one JSON object per line)
+   * @param requestLog       level of the one line per HTTP request: {@code off}, {@code debug} or {@code info}
+   * @param shutdownDeadline how long a stop (SIGTERM) may take to drain before the process gives up with exit code 1
+   */
+  public record Operations(String logLevel, String logFormat, String requestLog, Duration shutdownDeadline) {
+  }
+
   public static final int MASTER_KEY_BYTES = 32;
   public static final int MIN_ADMIN_TOKEN_LENGTH = 16;
 
@@ -235,7 +247,12 @@ public record RelayConfig(
         new Metrics(
             s.bool("metrics.enabled"),
             optional(s.string("metrics.token")),
-            Duration.ofMillis(s.integer("metrics.outbox_interval_ms", 100, 3_600_000))));
+            Duration.ofMillis(s.integer("metrics.outbox_interval_ms", 100, 3_600_000))),
+        new Operations(
+            s.oneOf("log.level", "TRACE", "DEBUG", "INFO", "WARN", "ERROR"),
+            s.oneOf("log.format", "text", "json"),
+            s.oneOf("log.requests", "off", "debug", "info"),
+            Duration.ofSeconds(s.integer("shutdown.deadline_seconds", 1, 3_600))));
   }
 
   /** An http(s) or ws(s) URL with a host, without its trailing slash. */

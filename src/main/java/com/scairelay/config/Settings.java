@@ -60,6 +60,17 @@ final class Settings {
     };
   }
 
+  /** One of {@code allowed}, whatever the case it was written in; answered as spelled in {@code allowed}. */
+  String oneOf(String key, String... allowed) {
+    String raw = string(key).trim();
+    for (String value : allowed) {
+      if (value.equalsIgnoreCase(raw)) {
+        return value;
+      }
+    }
+    throw invalid(key, raw, "one of " + String.join(", ", allowed));
+  }
+
   ConfigException invalid(String key, String raw, String expected) {
     return new ConfigException("invalid configuration: " + describe(key) + " must be " + expected + ", got '" + raw + "'");
   }

@@ -3,6 +3,7 @@ package com.scairelay.ingress;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.http.RequestIds;
+import com.scairelay.http.RequestLog;
 import com.scairelay.http.Routes;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -51,6 +52,7 @@ public final class IngressVerticle extends VerticleBase {
       ctx.next();
     });
     router.route().handler(RequestIds::assign);
+    RequestLog.install(router, config.operations().requestLog());
     router.route().handler(new EdgeChecks());
     // Every request but a room's stream (a WebSocket lives on) gets an answer in bounded time.
     router.routeWithRegex("^(?!/v1/rooms/[^/]+/stream$).*").handler(TimeoutHandler.create(config.requestTimeout().toMillis(), 503));

@@ -12,6 +12,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,11 +65,13 @@ public final class Outbox {
   public static final class Tx {
     private final SqlConnection conn;
     private final Map<String, String> queued;
+    private final List<Runnable> afterCommit;
     private Future<RowSet<Row>> committed;
 
-    private Tx(SqlConnection conn, Map<String, String> queued) {
+    private Tx(SqlConnection conn, Map<String, String> queued, List<Runnable> afterCommit) {
       this.conn = conn;
       this.queued = queued;
+      this.afterCommit = afterCommit;
     }
 
     public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
@@ -95,6 +98,11 @@ public final class Outbox {
         targetIds.forEach(id -> queued.put(id, kind));
         return null;
       });
+    }
+
+    /** Runs {@code action} once this transaction has committed (never if it rolls back). */
+    public void afterCommit(Runnable action) {
+      afterCommit.add(action);
     }
 
     /** Wakes these targets of {@code kind} after commit: deliveries queued for them by a statement of {@link #enqueueCte}. */
@@ -139,16 +147,20 @@ public final class Outbox {
    */
   public <T> Future<T> inTransaction(Function<Tx, Future<T>> work) {
     Map<String, String> queued = new LinkedHashMap<>();
+    List<Runnable> afterCommit = new ArrayList<>();
     return pool.getConnection().compose(conn -> {
       Future<RowSet<Row>> begun = conn.query("BEGIN").execute();
-      Tx tx = new Tx(conn, queued);
+      Tx tx = new Tx(conn, queued, afterCommit);
       Future<T> done = work.apply(tx);
       return Future.all(begun, done)
           .transform(ar -> ar.succeeded()
               ? (tx.committed != null ? Future.succeededFuture(done.result()) : conn.query("COMMIT").execute().map(c -> done.result()))
               : conn.query("ROLLBACK").execute().<T>transform(rolledBack -> Future.failedFuture(ar.cause())))
           .eventually(conn::close);
-    }).onSuccess(result -> queued.forEach((targetId, kind) -> wake(kind, targetId)));
+    }).onSuccess(result -> {
+      queued.forEach((targetId, kind) -> wake(kind, targetId));
+      afterCommit.forEach(Runnable::run);
+    });
   }
 
   /**

@@ -5,6 +5,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -22,6 +24,7 @@ import static com.scairelay.store.Times.utc;
  * still holds; the attempt itself is always logged.
  */
 final class ResultWriter {
+  private static final Logger log = LoggerFactory.getLogger(ResultWriter.class);
   private static final String UPDATE = """
       UPDATE deliveries d SET
         status = CASE WHEN d.status = 'cancelled' AND u.status = 'pending' THEN 'cancelled' ELSE u.status END,
@@ -148,7 +151,7 @@ final class ResultWriter {
     return chain;
   }
 
-  /** Each delivery given up for good is recorded by its kind, in this transaction. */
+  /** Each delivery given up for good is recorded by its kind, in this transaction, and logged once it commits. */
   private Future<Void> auditFailures(Outbox.Tx tx, List<Result> results) {
     Future<Void> chain = Future.succeededFuture();
     for (Result r : results) {
@@ -158,7 +161,20 @@ final class ResultWriter {
       FailedDelivery failed = new FailedDelivery(r.targetId(), r.delivery().id(), r.delivery().eventId(), r.delivery().payload(),
           r.attempts(), r.answer().describe(), r.decision().reason(), r.alertUnreachable());
       chain = chain.compose(v -> r.kind().onFailure().record(tx, failed));
+      tx.afterCommit(() -> logFailure(r.kind(), failed, r.answer()));
     }
     return chain;
+  }
+
+  /**
+   * The status code or the connection error, and why the delivery ends; never the answer's body, which an
+   * endpoint that echoes its request would fill with our signature and headers (the delivery log has it).
+   */
+  private static void logFailure(TargetKind kind, FailedDelivery failed, TransportResult answer) {
+    String last = answer.statusCode() != null ? "HTTP " + answer.statusCode() : String.valueOf(answer.error());
+    String reason = failed.reason() == null ? "" : failed.reason();
+    int cut = reason.lastIndexOf(": " + failed.lastAnswer());
+    log.warn("delivery {} of event {} to {} {} failed for good after {} attempts: last answer {}{}", failed.deliveryId(), failed.eventId(),
+        kind.name(), failed.targetId(), failed.attempts(), last, cut > 0 ? " (" + reason.substring(0, cut) + ")" : "");
   }
 }

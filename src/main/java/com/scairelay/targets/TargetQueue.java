@@ -64,6 +64,7 @@ final class TargetQueue {
   /** The breaker state {@link DeliveryMeters} counts this actor in; null once closed. */
   private CircuitBreakerState shownState;
   private boolean closed;
+  private boolean breakerOpenLogged;
 
   TargetQueue(TargetKind kind, String targetId, TargetQueues queues) {
     this.kind = kind;
@@ -76,11 +77,19 @@ final class TargetQueue {
             .setFailuresRollingWindow(settings.retryWindow().toMillis())
             .setTimeout(-1)
             .setFallbackOnFailure(false))
-        .openHandler(v -> show(CircuitBreakerState.OPEN))
-        .closeHandler(v -> show(CircuitBreakerState.CLOSED))
+        .openHandler(v -> {
+          show(CircuitBreakerState.OPEN);
+          breakerOpened();
+        })
         .halfOpenHandler(v -> {
           show(CircuitBreakerState.HALF_OPEN);
+          log.debug("target {}: circuit breaker half-open, one probe goes out", targetId);
           queues.vertx().runOnContext(x -> wake());
+        })
+        .closeHandler(v -> {
+          show(CircuitBreakerState.CLOSED);
+          breakerOpenLogged = false;
+          log.info("{} {}: circuit breaker closed, delivery goes on", kind.name(), targetId);
         });
     show(CircuitBreakerState.CLOSED);
   }
@@ -92,6 +101,18 @@ final class TargetQueue {
     }
     queues.meters().breakerMoved(shownState, state);
     shownState = state;
+  }
+
+  /** The first opening after the breaker was closed is a warning; re-opening after a failed probe only a debug line. */
+  private void breakerOpened() {
+    if (breakerOpenLogged) {
+      log.debug("target {}: the probe failed, circuit breaker open again", targetId);
+      return;
+    }
+    breakerOpenLogged = true;
+    var settings = queues.settings();
+    log.warn("{} {}: circuit breaker open after {} transient failures in a row; nothing is sent for {} ms, then one probe",
+        kind.name(), targetId, settings.breakerMaxFailures(), settings.breakerReset().toMillis());
   }
 
   /** Look at the queue again: new rows, a resumed target, a due retry, a free slot. */

@@ -690,7 +690,8 @@ public final class Bench {
     Map<String, String> env = new HashMap<>();
     env.put("RELAY_DATA_DIR", work.resolve("data-" + stamp).toString());
     env.put("RELAY_HTTP_PORT", Integer.toString(nodePort));
-    env.put("RELAY_LOG_LEVEL", "WARN");
+    // WARN unless the caller's RELAY_LOG_LEVEL says otherwise (INFO: one request line per request, to measure its cost).
+    env.put("RELAY_LOG_LEVEL", System.getenv().getOrDefault("RELAY_LOG_LEVEL", "WARN"));
     env.putAll(nodeEnv);
     if (opts.containsKey("pg-url")) {
       env.put("RELAY_PG_URL", opts.get("pg-url"));
