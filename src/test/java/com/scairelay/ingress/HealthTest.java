@@ -1,15 +1,13 @@
 package com.scairelay.ingress;
 
-import com.scairelay.NodeSetup;
-import com.scairelay.RelayNode;
-import com.scairelay.config.RelayConfig;
-import com.scairelay.support.MutableClock;
 import com.scairelay.support.TestNode;
+import com.scairelay.support.TestPostgres;
+import com.scairelay.support.PgProxy;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.pgclient.PgConnectOptions;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -29,25 +27,27 @@ class HealthTest {
     }
   }
 
+  /** PostgreSQL goes away after start (a node cannot start without it: that is a start-up failure, exit 2). */
   @Test
   void liveButNotReadyWhenPostgresIsUnreachable() {
-    Vertx vertx = Vertx.vertx();
-    int port = TestNode.freePort();
-    RelayConfig config = RelayConfig.load(Map.of("RELAY_HTTP_PORT", Integer.toString(port)));
-    PgConnectOptions nowhere = new PgConnectOptions().setHost("127.0.0.1").setPort(TestNode.freePort())
-        .setDatabase("none").setUser("none").setPassword("none");
-    RelayNode node = RelayNode.start(vertx, new NodeSetup(config, nowhere, TestNode.ADMIN_TOKEN, TestNode.MASTER_KEY,
-        MutableClock.startingNow())).await();
+    Vertx proxyVertx = Vertx.vertx();
+    PgProxy proxy = new PgProxy(proxyVertx, TestPostgres.freshDatabase());
+    TestNode node = TestNode.startOn(proxy.options(), Map.of("RELAY_PG_TIMEOUT_MS", "500"));
     try {
-      WebClient client = WebClient.create(vertx);
-      assertThat(client.get(port, "127.0.0.1", "/health/live").send().await().statusCode()).isEqualTo(200);
-      HttpResponse<Buffer> ready = client.get(port, "127.0.0.1", "/health/ready").send().await();
+      assertThat(node.send(node.request(HttpMethod.GET, "/health/ready"), null).statusCode()).isEqualTo(200);
+      proxy.cut();
+
+      assertThat(node.send(node.request(HttpMethod.GET, "/health/live"), null).statusCode()).isEqualTo(200);
+      HttpResponse<Buffer> ready = node.send(node.request(HttpMethod.GET, "/health/ready"), null);
       assertThat(ready.statusCode()).isEqualTo(503);
       assertThat(ready.getHeader("Content-Type")).isEqualTo("application/problem+json");
       assertThat(ready.bodyAsJsonObject().getString("detail")).contains("PostgreSQL");
     } finally {
-      node.stop().await();
-      vertx.close().await();
+      proxy.restore();
+      node.close();
+      proxy.close();
+      proxyVertx.close().await();
     }
   }
+
 }

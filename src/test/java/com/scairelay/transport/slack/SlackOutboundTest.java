@@ -216,9 +216,10 @@ class SlackOutboundTest {
   void aChannelSlackDoesNotKnowFailsTheDeliveryAlertsTheAdminAndParksTheQueue() {
     channel = "C0GONE" + channels.incrementAndGet(); // never created on the fake Slack
     String bridgeId = outbound();
+    // Three senders: a backlog of one sender's messages would be joined into one post (and fail as one).
     String first = say(node, roomId, "frank", "Frank", text("one"));
-    String second = say(node, roomId, "frank", "Frank", text("two"));
-    String third = say(node, roomId, "frank", "Frank", text("three"));
+    String second = say(node, roomId, "grace", "Grace", text("two"));
+    String third = say(node, roomId, "heidi", "Heidi", text("three"));
 
     await().atMost(10, TimeUnit.SECONDS).until(() -> "failed".equals(status(node, bridgeId, first)));
     node.awaitDeliveriesQuiet();
