@@ -18,8 +18,8 @@ import java.util.regex.Pattern;
  */
 public final class RequestLog {
   private static final Logger log = LoggerFactory.getLogger(RequestLog.class);
-  /** What a wildcard of a template may show of the path: the fixed names of inbound adapters ({@code slack/events}). */
   private static final String UPGRADED = "request_log_upgraded";
+  /** What a wildcard of a template may show of the path: the fixed names of inbound adapters ({@code slack/events}). */
   private static final Pattern PLAIN_REST = Pattern.compile("[a-z][a-z-]{0,30}(/[a-z][a-z-]{0,30}){0,2}");
 
   private final Router router;
@@ -57,7 +57,9 @@ public final class RequestLog {
   private void started(RoutingContext ctx) {
     long started = System.nanoTime();
     ctx.addEndHandler(ended -> ended(ctx, started, ended.succeeded() ? Integer.toString(ctx.response().getStatusCode()) : null));
-    ctx.put(UPGRADED, (Runnable) () -> ended(ctx, started, "101"));
+    if ("websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"))) {
+      ctx.put(UPGRADED, (Runnable) () -> ended(ctx, started, "101"));
+    }
     ctx.next();
   }
 
