@@ -24,13 +24,13 @@ import java.util.concurrent.atomic.AtomicReference;
 final class Shutdown {
   private static final Logger log = LoggerFactory.getLogger(Shutdown.class);
   static final int PAST_DEADLINE = 1;
+  /** What the process was asked to exit with ({@link #exit}); 0 when a signal stops it. */
+  private static volatile int status;
 
   private final Duration deadline;
   private final AtomicReference<Vertx> vertx = new AtomicReference<>();
   private final AtomicReference<RelayNode> node = new AtomicReference<>();
   private final AtomicReference<EmbeddedDatabase> database = new AtomicReference<>();
-  /** What the process was asked to exit with ({@link #exit}); 0 when a signal stops it. */
-  private static volatile int status;
   private boolean done;
 
   Shutdown(Duration deadline) {
