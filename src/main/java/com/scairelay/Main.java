@@ -68,7 +68,7 @@ public final class Main {
           + "  dev: private PostgreSQL in RELAY_DATA_DIR; run: RELAY_PG_URL; --cluster: join the cluster of RELAY_CLUSTER_*;\n"
           + "  postgres: only the private PostgreSQL of RELAY_DATA_DIR, for nodes started with RELAY_PG_URL;\n"
           + "  rotate-master-key: seal every stored secret again with secrets.master_key (README, \"Rotating the master key\")");
-      System.exit(2);
+      Shutdown.exit(2);
     }
     if (mode.equals(MasterKeyCommand.MODE)) {
       System.exit(MasterKeyCommand.run(java.util.Arrays.asList(args).subList(1, args.length), System.getenv()));
@@ -85,10 +85,10 @@ public final class Main {
       start(mode.equals("dev"), env);
     } catch (ConfigException e) {
       System.err.println("scairelay: " + e.getMessage());
-      System.exit(2);
+      Shutdown.exit(2);
     } catch (Exception e) {
       log.error("scairelay could not start", e);
-      System.exit(1);
+      Shutdown.exit(1);
     }
   }
 
@@ -112,7 +112,7 @@ public final class Main {
       if (explained != null) {
         System.err.println("scairelay: " + explained.getMessage());
       }
-      shutdown.exit(explained != null ? 2 : 1);
+      Shutdown.exit(explained != null ? 2 : 1);
     }
   }
 
@@ -280,7 +280,7 @@ public final class Main {
         log.error("restarting the embedded PostgreSQL failed", err);
         System.err.println("scairelay: the embedded PostgreSQL in " + dataDir.resolve("pg") + " stopped and could not be started again: "
             + err);
-        shutdown.exit(1);
+        Shutdown.exit(1);
       });
     });
   }

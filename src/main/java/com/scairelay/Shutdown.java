@@ -18,18 +18,19 @@ import java.util.concurrent.atomic.AtomicReference;
  * embedded PostgreSQL stops, that one whatever happened before, so nothing is left running.
  *
  * <p>As a shutdown hook it decides the exit code: a JVM stopped by SIGTERM would exit 143, so once the
- * stop is done the hook halts with 0, or with the code the node asked for ({@link #exit}); with 1, and a
+ * stop is done the hook halts with 0, or with the code the process was asked to end with ({@link #exit}); with 1, and a
  * line saying what was still running, when the deadline passed.
  */
 final class Shutdown {
   private static final Logger log = LoggerFactory.getLogger(Shutdown.class);
   static final int PAST_DEADLINE = 1;
+  /** What the process was asked to exit with ({@link #exit}); 0 when a signal stops it. */
+  private static volatile int status;
 
   private final Duration deadline;
   private final AtomicReference<Vertx> vertx = new AtomicReference<>();
   private final AtomicReference<RelayNode> node = new AtomicReference<>();
   private final AtomicReference<EmbeddedDatabase> database = new AtomicReference<>();
-  private volatile int status;
   private boolean done;
 
   Shutdown(Duration deadline) {
@@ -58,8 +59,8 @@ final class Shutdown {
     return database;
   }
 
-  /** Ends the process with {@code code}, after the stop. */
-  void exit(int code) {
+  /** Ends the process with {@code code}, after the stop if a hook is registered: every exit of the node goes through here. */
+  static void exit(int code) {
     status = code;
     System.exit(code);
   }

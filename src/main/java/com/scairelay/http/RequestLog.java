@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
  */
 public final class RequestLog {
   private static final Logger log = LoggerFactory.getLogger(RequestLog.class);
+  private static final String UPGRADED = "request_log_upgraded";
   /** What a wildcard of a template may show of the path: the fixed names of inbound adapters ({@code slack/events}). */
   private static final Pattern PLAIN_REST = Pattern.compile("[a-z][a-z-]{0,30}(/[a-z][a-z-]{0,30}){0,2}");
 
@@ -42,23 +43,38 @@ public final class RequestLog {
     router.route().handler(requests::started);
   }
 
+  /**
+   * A request that became a WebSocket has no answer to end: its route says so once the handshake is done,
+   * and the line shows status 101 and the time to the handshake.
+   */
+  public static void upgraded(RoutingContext ctx) {
+    Runnable line = ctx.get(UPGRADED);
+    if (line != null) {
+      line.run();
+    }
+  }
+
   private void started(RoutingContext ctx) {
     long started = System.nanoTime();
-    ctx.addEndHandler(ended -> ended(ctx, started, ended.succeeded()));
+    ctx.addEndHandler(ended -> ended(ctx, started, ended.succeeded() ? Integer.toString(ctx.response().getStatusCode()) : null));
+    if ("websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"))) {
+      ctx.put(UPGRADED, (Runnable) () -> ended(ctx, started, "101"));
+    }
     ctx.next();
   }
 
-  private void ended(RoutingContext ctx, long started, boolean answered) {
+  /** {@code status} null: the connection closed before the answer ended. */
+  private void ended(RoutingContext ctx, long started, String status) {
     long micros = (System.nanoTime() - started) / 1_000;
     String latency = micros / 1_000 + "." + micros % 1_000 / 100;
     String method = ctx.request().method().name();
     String route = template(ctx);
-    String status = answered ? Integer.toString(ctx.response().getStatusCode()) : "-";
+    String shown = status == null ? "-" : status;
     String requestId = RequestIds.of(ctx);
     log.atLevel(level)
-        .addKeyValue("method", method).addKeyValue("route", route).addKeyValue("status", status)
+        .addKeyValue("method", method).addKeyValue("route", route).addKeyValue("status", shown)
         .addKeyValue("latency_ms", latency).addKeyValue("request_id", requestId)
-        .log("{} {} {} {} ms req={}{}", method, route, status, latency, requestId, answered ? "" : " (closed before the answer ended)");
+        .log("{} {} {} {} ms req={}{}", method, route, shown, latency, requestId, status == null ? " (closed before the answer ended)" : "");
   }
 
   /**

@@ -2,6 +2,7 @@ package com.scairelay.rooms;
 
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.http.ProblemException;
+import com.scairelay.http.RequestLog;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -74,6 +75,7 @@ final class RoomStream implements Handler<RoutingContext> {
     });
     return ctx.request().toWebSocket()
         .onSuccess(ws -> {
+          RequestLog.upgraded(ctx);
           socket[0] = ws;
           open.incrementAndGet();
           early.forEach(ws::writeTextMessage);
