@@ -155,8 +155,9 @@ class DevModeProcessTest {
         return response.statusCode() == 201;
       });
       assertThat(String.join("\n", node.lines)).contains("stopped; starting it again");
-      JsonObject rooms = call(port, token, "GET", "/health/ready", null, 200);
-      assertThat(rooms.getString("postgres")).isEqualTo("UP");
+      // Ready once the node holds its lease again: it ran out while PostgreSQL was away and is renewed every second.
+      await().atMost(30, TimeUnit.SECONDS).untilAsserted(() ->
+          assertThat(call(port, token, "GET", "/health/ready", null, 200).getString("postgres")).isEqualTo("UP"));
     } finally {
       node.process.destroy();
       node.exitCode();
