@@ -7,20 +7,13 @@
 # smoke test) --ab-runs=2 --duration=5 --node-warmup=8 --relay-pairs=100 --kills=3 --rate=200 --scenarios=ab,failover
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benchmarks/lib.sh
 started=$(date +%s)
 
-if ! command -v psql >/dev/null; then
-  echo "installing the PostgreSQL client (psql) to read what the nodes stored"
-  apt-get update -qq && apt-get install -y -qq postgresql-client
-fi
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk for the max-rate runs"
-  apt-get update -qq && apt-get install -y -qq wrk
-fi
+install_missing "to read what the nodes stored" postgresql-client psql
+install_missing "for the max-rate runs" wrk wrk
 
-echo "building the node and the benchmark harness"
-mvn -q -DskipTests package
-mvn -q -f benchmarks/pom.xml package
+build_node_and_harness
 
 stamp=$(date -u +%Y-%m-%dT%H%MZ)
 work="$PWD/benchmarks/work/cluster-$stamp"

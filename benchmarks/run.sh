@@ -8,20 +8,13 @@
 # (benchmarks/README.md lists them all.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benchmarks/lib.sh
 started=$(date +%s)
 
-if ! command -v pgbench >/dev/null || ! command -v psql >/dev/null; then
-  echo "installing the PostgreSQL client tools (pgbench, psql) for the database ceiling"
-  apt-get update -qq && apt-get install -y -qq postgresql-client
-fi
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk for the max-rate runs"
-  apt-get update -qq && apt-get install -y -qq wrk
-fi
+install_missing "for the database ceiling" postgresql-client pgbench psql
+install_missing "for the max-rate runs" wrk wrk
 
-echo "building the node and the benchmark harness"
-mvn -q -DskipTests package
-mvn -q -f benchmarks/pom.xml package
+build_node_and_harness
 
 status=0
 java -Xmx2g -cp benchmarks/target/scairelay-bench.jar com.scairelay.bench.Bench --repo=. "$@" || status=$?

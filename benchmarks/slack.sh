@@ -7,9 +7,8 @@
 # --drain-seconds=240.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "building the node and the benchmark harness"
-mvn -q -DskipTests package
-mvn -q -f benchmarks/pom.xml package
+source benchmarks/lib.sh
+build_node_and_harness
 stamp=$(date -u +%Y-%m-%dT%H%MZ)
 # Bounded: every wait of the harness is bounded; this is the last resort.
 timeout --signal=TERM --kill-after=30 900 \
