@@ -120,7 +120,7 @@ final class DiscordBridgeSetup {
 
   /** Get Webhook with Token: its {@code channel_id} and {@code guild_id}; 401 or 404: the URL is not a live webhook. */
   private Future<JsonObject> fetchWebhook(DiscordWebhook hook, HttpSender sender) {
-    return ask(sender, TransportRequest.get(hook.url(apiUrl), new JsonObject()), DiscordWebhook.FIELD, hook::redact)
+    return ask(sender, TransportRequest.get(hook.url(apiUrl), new JsonObject()), DiscordWebhook.FIELD)
         .map(answer -> {
           if (answer.status() == 401 || answer.status() == 404) {
             throw ProblemException.badRequest("field '" + DiscordWebhook.FIELD + "': Discord knows no such webhook ("
@@ -132,7 +132,7 @@ final class DiscordBridgeSetup {
 
   /** {@code GET /users/@me} as the bot: its user id; 401: the token is wrong or was reset. */
   private Future<JsonObject> fetchBot(String token, HttpSender sender) {
-    return ask(sender, TransportRequest.get(apiUrl + "/users/@me", botAuth(token)), BOT_TOKEN_FIELD, text -> text)
+    return ask(sender, TransportRequest.get(apiUrl + "/users/@me", botAuth(token)), BOT_TOKEN_FIELD)
         .map(answer -> {
           if (answer.status() == 401 || answer.status() == 403) {
             throw ProblemException.badRequest("field '" + BOT_TOKEN_FIELD + "': Discord refuses the token (" + answer.status() + " "
@@ -148,7 +148,7 @@ final class DiscordBridgeSetup {
 
   /** {@code GET /channels/{id}} as the bot: 403 (Missing Access) or 404: the bot cannot read the channel. */
   private Future<JsonObject> fetchChannel(String token, String channelId, HttpSender sender) {
-    return ask(sender, TransportRequest.get(apiUrl + "/channels/" + channelId, botAuth(token)), CHANNEL_FIELD, text -> text)
+    return ask(sender, TransportRequest.get(apiUrl + "/channels/" + channelId, botAuth(token)), CHANNEL_FIELD)
         .map(answer -> {
           if (answer.status() == 403 || answer.status() == 404) {
             throw ProblemException.badRequest("field '" + CHANNEL_FIELD + "': the bot cannot see channel " + channelId + " ("
@@ -159,11 +159,10 @@ final class DiscordBridgeSetup {
         });
   }
 
-  /** The answer; no answer at all is a 502 naming the field that could not be checked. */
-  private static Future<HttpAnswer> ask(HttpSender sender, TransportRequest request, String field,
-                                        java.util.function.UnaryOperator<String> redact) {
+  /** The answer; no answer at all is a 502 naming the field that could not be checked (never the URL's token). */
+  private static Future<HttpAnswer> ask(HttpSender sender, TransportRequest request, String field) {
     return sender.exchange(request).recover(err -> Future.failedFuture(new ProblemException(502, "Bad Gateway",
-        "field '" + field + "' could not be checked with Discord: " + redact.apply(HttpSender.describe(err)))));
+        "field '" + field + "' could not be checked with Discord: " + HttpSender.redact(HttpSender.describe(err), request.url()))));
   }
 
   /** A 2xx JSON object; a 429 is a 503 with {@code Retry-After}, anything else a 502 naming the field. */

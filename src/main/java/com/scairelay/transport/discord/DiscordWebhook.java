@@ -57,11 +57,6 @@ record DiscordWebhook(String id, String token) {
     return url(api) + "/messages/" + messageId;
   }
 
-  /** {@code text} with the token replaced (a timeout's message names the path it was calling). */
-  String redact(String text) {
-    return text == null ? null : text.replace(token, "{token}");
-  }
-
   @Override
   public String toString() {
     return "webhook " + id;
