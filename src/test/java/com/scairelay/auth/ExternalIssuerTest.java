@@ -51,6 +51,8 @@ class ExternalIssuerTest {
   static String issuerUrl;
   static final List<JWK> published = new CopyOnWriteArrayList<>();
   static final AtomicInteger jwksFetches = new AtomicInteger();
+  /** The issuer takes a request for its keys and never answers. */
+  static volatile boolean stalled;
   static RSAKey rsa;
   static ECKey ec;
   static TestNode node;
@@ -75,6 +77,9 @@ class ExternalIssuerTest {
             .end(new JsonObject().put("issuer", issuerUrl).put("jwks_uri", issuerUrl + "/jwks").encode());
       } else if (request.path().equals("/jwks")) {
         jwksFetches.incrementAndGet();
+        if (stalled) {
+          return;
+        }
         request.response().putHeader("Content-Type", "application/json").end(new JsonObject(new JWKSet(published).toJSONObject(true)).encode());
       } else {
         request.response().setStatusCode(404).end();
@@ -197,10 +202,21 @@ class ExternalIssuerTest {
   @Test
   void anUnreachableIssuerRefusesItsNewKeysWith401AndKnownKeysKeepWorking() throws JOSEException {
     assertThat(call(rsaToken(c -> { }), HttpMethod.GET, "/v1/admin/bridges", null).statusCode()).isEqualTo(200);
-    issuer.close().await();
+    ECKey next = new ECKeyGenerator(Curve.P_256).keyID("ec-next").generate();
+    stalled = true;
     try {
       node.clock.advance(Duration.ofSeconds(31));
-      ECKey next = new ECKeyGenerator(Curve.P_256).keyID("ec-next").generate();
+      long started = System.nanoTime();
+      assertRefused(call(token(JWSAlgorithm.ES256, "ec-next", new ECDSASigner(next), c -> { }), HttpMethod.GET, "/v1/admin/bridges", null),
+          "the issuer's keys could not be fetched");
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).as("a silent issuer is given up before the request times out")
+          .isLessThan(Duration.ofMillis(1900));
+    } finally {
+      stalled = false;
+    }
+    issuer.close().await();
+    try {
+      node.clock.advance(Duration.ofSeconds(6));
       long started = System.nanoTime();
       assertRefused(call(token(JWSAlgorithm.ES256, "ec-next", new ECDSASigner(next), c -> { }), HttpMethod.GET, "/v1/admin/bridges", null),
           "the issuer's keys could not be fetched");
