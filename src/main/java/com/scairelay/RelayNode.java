@@ -8,6 +8,9 @@ import com.scairelay.auth.AccessGuard;
 import com.scairelay.auth.ApiKeyStore;
 import com.scairelay.auth.ApplicationRoutes;
 import com.scairelay.auth.ApplicationStore;
+import com.scairelay.auth.AuthorizationCodes;
+import com.scairelay.auth.AuthorizeRoutes;
+import com.scairelay.auth.OAuthClients;
 import com.scairelay.auth.TokenRoutes;
 import com.scairelay.auth.TokenRevocation;
 import com.scairelay.auth.TokenService;
@@ -55,6 +58,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -104,6 +108,9 @@ public final class RelayNode {
   private final ApiKeyStore apiKeys;
   private final TokenRevocation revocation;
   private final AccessGuard guard;
+  private final WebClient oidcClient;
+  private final OAuthClients oauthClients;
+  private final AuthorizationCodes authorizationCodes;
   private final TargetKinds kinds;
   private final TargetQueues targetQueues;
   private final Retention retention;
@@ -154,7 +161,10 @@ public final class RelayNode {
     applications = new ApplicationStore(pool, audit);
     apiKeys = new ApiKeyStore(pool, audit);
     revocation = new TokenRevocation(vertx, applications, clock, config.revocationCheck());
-    guard = new AccessGuard(setup.adminToken(), tokens, apiKeys, revocation);
+    oidcClient = WebClient.create(vertx);
+    guard = AccessGuard.of(setup.adminToken(), tokens, apiKeys, revocation, config.oidc(), vertx, oidcClient, clock, oidcFetchTimeout(config));
+    oauthClients = OAuthClients.of(applications, config.maxTokenLifetime());
+    authorizationCodes = new AuthorizationCodes(pool, audit, config.authorizationCodeLifetime());
     kinds = new TargetKinds()
         .register(BridgeTargets.kind(bridgeRegistry, audit, config.delivery()))
         .register(WebhookTargets.kind(webhooks, audit));
@@ -165,6 +175,12 @@ public final class RelayNode {
     outboxGauges = new OutboxGauges(pool, kinds, metrics.registry(), clock);
     eventLogStats = new EventLog.Stats(metrics.registry());
     retention = new Retention(vertx, setup.pg(), config, clock);
+  }
+
+  /** A fetch of the OIDC issuer's keys ends well before the request waiting for it would time out (503). */
+  private static Duration oidcFetchTimeout(RelayConfig config) {
+    long requestMillis = config.requestTimeout().toMillis();
+    return Duration.ofMillis(Math.max(100, Math.min(config.outbound().responseTimeout().toMillis(), requestMillis * 3 / 4)));
   }
 
   /**
@@ -218,7 +234,8 @@ public final class RelayNode {
         new WebhookRoutes(guard, webhooks, audit, outboundGuard, outbox, config, clock),
         new EventRoutes(guard, audit),
         new ApplicationRoutes(guard, applications, apiKeys, revocation, audit, config, clock),
-        new TokenRoutes(guard, tokens, applications, revocation, audit, failureAudits, clock),
+        new AuthorizeRoutes(guard, oauthClients, authorizationCodes, audit, failureAudits, clock),
+        new TokenRoutes(guard, tokens, applications, oauthClients, authorizationCodes, revocation, audit, failureAudits, clock),
         new ClusterRoutes(guard, lease, ownership, this::memberAddresses, setup.cluster().isPresent()));
   }
 
@@ -345,6 +362,7 @@ public final class RelayNode {
             .onFailure(err -> log.warn("releasing this node's targets failed, others take them when its lease runs out: {}", err.getMessage()))
             .otherwiseEmpty()))
         .compose(v -> stage("closing the PostgreSQL pools", () -> leases.close().compose(c -> pool.close())))
+        .andThen(v -> oidcClient.close())
         .andThen(v -> metrics.stop())
         .onComplete(ar -> stopping = "nothing");
   }

@@ -1,6 +1,7 @@
 package com.scairelay;
 
 import com.scairelay.audit.AuditPurge;
+import com.scairelay.auth.AuthorizationCodes;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.eventlog.EventPurge;
@@ -20,7 +21,8 @@ import java.util.List;
 
 /**
  * What a node's purge removes (README, "Retention"), each pass: inbound dedupe rows older than the
- * dedupe window, finished deliveries older than {@code deliveries.retention_hours}, and, when set, room
+ * dedupe window, finished deliveries older than {@code deliveries.retention_hours}, expired authorization
+ * codes, and, when set, room
  * events older than {@code retention.events_days} and audit events older than {@code retention.audit_days}
  * (those a delivery is pending for stay). Ages count from the node's clock at the start of the pass.
  */
@@ -40,7 +42,7 @@ final class Retention {
   /** A pass over everything kept for a limited time. */
   Future<Purge.Summary> purge() {
     Instant now = clock.instant();
-    List<Purge.Rows> rows = new ArrayList<>(List.of(dedupe(now), deliveries(now)));
+    List<Purge.Rows> rows = new ArrayList<>(List.of(dedupe(now), deliveries(now), AuthorizationCodes.expiredBefore(now)));
     RelayConfig.Retention retention = config.retention();
     if (!retention.events().isZero()) {
       rows.add(EventPurge.before(now.minus(retention.events())));

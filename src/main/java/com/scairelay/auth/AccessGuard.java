@@ -1,25 +1,32 @@
 package com.scairelay.auth;
 
+import com.scairelay.config.RelayConfig;
 import com.scairelay.http.Scopes;
 import com.scairelay.http.Guard;
 import com.scairelay.http.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.client.WebClient;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.HashSet;
 import java.util.Set;
 
 /**
  * Checks the bearer token of every API call and the scope its route needs. A token is one of: the
- * bootstrap admin token from configuration (every scope), a personal API key ({@code sak_…}), or an
+ * bootstrap admin token from configuration (every scope), a personal API key ({@code sak_…}), an
  * access token this relay issued (a JWT, verified locally with the signing keys, then held against
- * what its application may still do: {@link TokenRevocation}).
+ * what its application may still do: {@link TokenRevocation}), or, when {@code auth.oidc_issuer} is
+ * set, an access token of that OpenID Connect issuer ({@link ExternalTokens}).
  */
 public final class AccessGuard implements Guard {
   public static final String API_KEY_PREFIX = "sak_";
@@ -29,12 +36,22 @@ public final class AccessGuard implements Guard {
   private final TokenService tokens;
   private final ApiKeyStore apiKeys;
   private final TokenRevocation revocation;
+  private final Optional<ExternalTokens> external;
 
-  public AccessGuard(String adminToken, TokenService tokens, ApiKeyStore apiKeys, TokenRevocation revocation) {
+  AccessGuard(String adminToken, TokenService tokens, ApiKeyStore apiKeys, TokenRevocation revocation, Optional<ExternalTokens> external) {
     this.adminToken = adminToken.getBytes(StandardCharsets.UTF_8);
     this.tokens = tokens;
     this.apiKeys = apiKeys;
     this.revocation = revocation;
+    this.external = external;
+  }
+
+  /** The guard of a node: trusts the external OpenID Connect issuer of {@code oidc} too, when one is set. */
+  public static AccessGuard of(String adminToken, TokenService tokens, ApiKeyStore apiKeys, TokenRevocation revocation,
+                               RelayConfig.Oidc oidc, Vertx vertx, WebClient client, Clock clock, Duration fetchTimeout) {
+    Optional<ExternalTokens> external = oidc.enabled()
+        ? Optional.of(new ExternalTokens(vertx, client, oidc, clock, fetchTimeout)) : Optional.empty();
+    return new AccessGuard(adminToken, tokens, apiKeys, revocation, external);
   }
 
   /** A route handler that lets the request on only with a valid token carrying {@code scope}. */
@@ -70,12 +87,22 @@ public final class AccessGuard implements Guard {
     if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return Future.failedFuture(ProblemException.unauthorized("the Authorization header must use the Bearer scheme"));
     }
-    String token = header.substring(7).trim();
+    return authenticateToken(header.substring(7).trim());
+  }
+
+  /** The principal of a bearer token, however it was sent (a header, the consent page's form). */
+  Future<Principal> authenticateToken(String token) {
+    if (token == null || token.isEmpty()) {
+      return Future.failedFuture(ProblemException.unauthorized("a token is required"));
+    }
     if (MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), adminToken)) {
       return Future.succeededFuture(BOOTSTRAP_ADMIN);
     }
     if (token.startsWith(API_KEY_PREFIX)) {
       return apiKeys.find(token).map(found -> found.orElseThrow(() -> ProblemException.unauthorized("the API key is not valid or was revoked")));
+    }
+    if (external.isPresent() && external.get().names(token)) {
+      return external.get().verify(token);
     }
     return tokens.verify(token).transform(verified -> verified.succeeded()
         ? revocation.admit(fromClaims(verified.result()), verified.result().getString("client_id"))
@@ -85,7 +112,11 @@ public final class AccessGuard implements Guard {
   static Principal fromClaims(JsonObject claims) {
     String scope = claims.getString("scope", "");
     Set<String> scopes = new HashSet<>(Arrays.asList(scope.isBlank() ? new String[0] : scope.split(" ")));
+    // The party acting for the subject: an exchanged token's actor, or the application a person signed in to (azp).
     JsonObject act = claims.getJsonObject("act");
-    return new Principal(claims.getString("sub"), Set.copyOf(scopes), act == null ? null : act.getString("sub"));
+    String sub = claims.getString("sub");
+    String azp = claims.getString("azp");
+    String serviceAccount = act != null ? act.getString("sub") : azp != null && !azp.equals(sub) ? azp : null;
+    return new Principal(sub, Set.copyOf(scopes), serviceAccount);
   }
 }

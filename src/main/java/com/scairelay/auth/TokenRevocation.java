@@ -1,6 +1,7 @@
 package com.scairelay.auth;
 
 import com.scairelay.http.ProblemException;
+import com.scairelay.http.Scopes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -20,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * its application still has (so a scope given back works again, but never one the token was not
  * issued with). Rotating a secret changes neither, so it revokes nothing.
  *
- * <p>A token names its application in {@code client_id}. An exchanged token ({@code act}) also names
+ * <p>A token names its application in {@code client_id}; the built-in client {@code console} has no row
+ * and is never revoked (a token it got is bound by what the person who signed in could grant). An exchanged token ({@code act}) also names
  * its subject in {@code sub}; when that is an application of this relay, the token is bound by it too.
  *
  * <p>PostgreSQL is the truth. Each node keeps an application's standing for at most
@@ -38,6 +40,8 @@ public final class TokenRevocation {
   /** An application as its tokens see it. {@code scopes} is empty unless it exists and is not deleted. */
   record Standing(boolean exists, boolean deleted, Set<String> scopes) {
     static final Standing UNKNOWN = new Standing(false, false, Set.of());
+    /** The built-in {@code console} client: no row, never deleted, every scope (its tokens are bound by the person's). */
+    static final Standing BUILT_IN = new Standing(true, false, Scopes.ALL);
 
     boolean live() {
       return exists && !deleted;
@@ -74,7 +78,7 @@ public final class TokenRevocation {
     }
     String subject = token.userId();
     boolean ownSubject = subject == null || subject.equals(clientId);
-    Standing client = fresh(clientId);
+    Standing client = OAuthClients.isConsole(clientId) ? Standing.BUILT_IN : fresh(clientId);
     Standing other = ownSubject ? null : fresh(subject);
     if (client != null && (ownSubject || other != null)) {
       return decide(token, client, other);

@@ -29,11 +29,13 @@ import java.util.Set;
 import static com.scairelay.http.Responses.json;
 
 /**
- * {@code POST /oauth/token} (RFC 6749 client credentials and RFC 8693 token exchange, errors in the
- * RFC 6749 format), {@code GET /.well-known/jwks.json}, and {@code POST /v1/admin/signing-keys/rotate}.
+ * {@code POST /oauth/token} (RFC 6749 client credentials and authorization code with PKCE, RFC 8693
+ * token exchange, errors in the RFC 6749 format), {@code GET /.well-known/jwks.json}, and {@code POST /v1/admin/signing-keys/rotate}.
  */
-public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore applications, TokenRevocation revocation,
-                          AuditLog audit, FailureAuditLimiter failureAudits, Clock clock) implements Routes {
+public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore applications, OAuthClients clients,
+                          AuthorizationCodes codes, TokenRevocation revocation, AuditLog audit, FailureAuditLimiter failureAudits,
+                          Clock clock) implements Routes {
+  static final String AUTHORIZATION_CODE = "authorization_code";
   static final String TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
   static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
 
@@ -85,18 +87,28 @@ public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore app
     Future<JsonObject> answer;
     try {
       form.forEach(parameter -> requireText(parameter.getKey(), parameter.getValue()));
-      String[] client = clientCredentials(ctx, form);
-      requireText("client_id", client[0]);
-      requireText("client_secret", client[1]);
+      // The console is a public client: it sends its client_id only, and PKCE proves it is the one that asked.
+      boolean console = AUTHORIZATION_CODE.equals(grant) && OAuthClients.isConsole(form.get("client_id"))
+          && ctx.request().getHeader("Authorization") == null;
+      String[] client = console ? null : clientCredentials(ctx, form);
+      if (client != null) {
+        requireText("client_id", client[0]);
+        requireText("client_secret", client[1]);
+      }
       if (grant == null || grant.isBlank()) {
         throw new OAuthError(400, "invalid_request", "grant_type is required");
       }
-      if (!grant.equals("client_credentials") && !grant.equals(TOKEN_EXCHANGE)) {
-        throw new OAuthError(400, "unsupported_grant_type", "grant_type must be client_credentials or " + TOKEN_EXCHANGE);
+      if (!grant.equals("client_credentials") && !grant.equals(AUTHORIZATION_CODE) && !grant.equals(TOKEN_EXCHANGE)) {
+        throw new OAuthError(400, "unsupported_grant_type", "grant_type must be client_credentials, authorization_code or " + TOKEN_EXCHANGE);
       }
-      answer = applications.authenticate(client[0], client[1], now)
-          .compose(found -> found.isPresent() ? Future.succeededFuture(found.get()) : clientFailed(ctx, client[0], now))
-          .compose(app -> grant.equals("client_credentials") ? clientCredentialsToken(app, form) : exchangedToken(app, form));
+      Future<Application> authenticated = console ? Future.succeededFuture(clients.console())
+          : applications.authenticate(client[0], client[1], now)
+              .compose(found -> found.isPresent() ? Future.succeededFuture(found.get()) : clientFailed(ctx, client[0], now));
+      answer = authenticated.compose(app -> switch (grant) {
+        case "client_credentials" -> clientCredentialsToken(app, form);
+        case AUTHORIZATION_CODE -> authorizationCodeToken(app, form, now);
+        default -> exchangedToken(app, form);
+      });
     } catch (OAuthError e) {
       answer = Future.failedFuture(e);
     }
@@ -160,6 +172,51 @@ public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore app
     Set<String> scopes = requested(form.get("scope"), Set.copyOf(app.scopes()));
     JsonObject claims = new JsonObject().put("sub", app.clientId()).put("client_id", app.clientId()).put("scope", String.join(" ", scopes));
     return issued(app, claims, scopes, "client_credentials", null);
+  }
+
+  /**
+   * RFC 6749 §4.1.3 with RFC 7636: the code is redeemed (once, whatever follows), then must have been
+   * issued to this client for this redirect URI and challenge. The token names the person ({@code sub})
+   * and the application ({@code client_id}, {@code azp}), with the scopes granted that the application
+   * still has.
+   */
+  private Future<JsonObject> authorizationCodeToken(Application app, MultiMap form, Instant now) {
+    String code = form.get("code");
+    String redirectUri = form.get("redirect_uri");
+    String verifier = form.get("code_verifier");
+    for (String[] parameter : new String[][] {{"code", code}, {"redirect_uri", redirectUri}, {"code_verifier", verifier}}) {
+      if (parameter[1] == null || parameter[1].isEmpty()) {
+        return Future.failedFuture(new OAuthError(400, "invalid_request", parameter[0] + " is required"));
+      }
+    }
+    return codes.redeem(code, now)
+        .recover(err -> Future.failedFuture(err instanceof AuthorizationCodes.Refused ? invalidGrant(err.getMessage()) : err))
+        .compose(grant -> {
+          if (!grant.clientId().equals(app.clientId())) {
+            return Future.failedFuture(invalidGrant("the code was issued to another client"));
+          }
+          if (!grant.redirectUri().equals(redirectUri)) {
+            return Future.failedFuture(invalidGrant("redirect_uri is not the one the code was requested with"));
+          }
+          if (!Pkce.wellFormed(verifier)) {
+            return Future.failedFuture(invalidGrant("code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~"));
+          }
+          if (!Pkce.verifies(verifier, grant.codeChallenge())) {
+            return Future.failedFuture(invalidGrant("code_verifier does not match the code_challenge (S256)"));
+          }
+          Set<String> scopes = new LinkedHashSet<>(grant.scopes());
+          scopes.retainAll(app.scopes());
+          if (scopes.isEmpty()) {
+            return Future.failedFuture(invalidGrant("the application no longer has any of the scopes granted"));
+          }
+          JsonObject claims = new JsonObject().put("sub", grant.subject()).put("client_id", app.clientId()).put("azp", app.clientId())
+              .put("scope", String.join(" ", scopes));
+          return issued(app, claims, scopes, AUTHORIZATION_CODE, grant.subject());
+        });
+  }
+
+  private static OAuthError invalidGrant(String description) {
+    return new OAuthError(400, "invalid_grant", description);
   }
 
   /** RFC 8693: a token for the subject of {@code subject_token}, acting as this application ({@code act}). */

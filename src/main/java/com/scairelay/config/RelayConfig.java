@@ -52,6 +52,8 @@ public record RelayConfig(
     Duration clientSecretGrace,
     Duration maxTokenLifetime,
     Duration revocationCheck,
+    Duration authorizationCodeLifetime,
+    Oidc oidc,
     Delivery delivery,
     Retention retention,
     Outbound outbound,
@@ -59,6 +61,21 @@ public record RelayConfig(
     Cluster cluster,
     Metrics metrics,
     Operations operations) {
+
+  /**
+   * An external OpenID Connect issuer whose access tokens the node accepts (README-oauth, "External
+   * OpenID Connect issuer"); {@code issuer} empty: none.
+   *
+   * @param issuer       the {@code iss} value to trust, exactly as the issuer writes it
+   * @param jwksUrl      where its keys are; empty: {@code jwks_uri} of {@code <issuer>/.well-known/openid-configuration}
+   * @param audience     when set, a token's {@code aud} must name it
+   * @param scopesClaim  the claim holding the token's scopes: a space-separated string or an array of strings
+   */
+  public record Oidc(Optional<String> issuer, Optional<String> jwksUrl, Optional<String> audience, String scopesClaim) {
+    public boolean enabled() {
+      return issuer.isPresent();
+    }
+  }
 
   /** How queued deliveries are claimed, retried and given up (DESIGN.md §4). */
   public record Delivery(
@@ -207,6 +224,8 @@ public record RelayConfig(
         Duration.ofSeconds(s.integer("auth.client_secret_grace_seconds", 0, 30 * 86_400)),
         Duration.ofSeconds(s.integer("auth.max_token_lifetime_seconds", 60, 7 * 86_400)),
         Duration.ofSeconds(s.integer("auth.revocation_check_seconds", 1, 3_600)),
+        Duration.ofSeconds(s.integer("auth.authorization_code_seconds", 10, 600)),
+        oidc(s),
         new Delivery(
             Duration.ofSeconds(s.integer("deliveries.lease_seconds", 1, 3_600)),
             Duration.ofMillis(s.integer("deliveries.sweep_interval_ms", 10, 600_000)),
@@ -267,6 +286,32 @@ public record RelayConfig(
       throw s.invalid(key, value, "an http(s) or ws(s) URL with a host");
     }
     return value.endsWith("/") ? value.substring(0, value.length() - 1) : value;
+  }
+
+  private static Oidc oidc(Settings s) {
+    Optional<String> issuer = optional(s.string("auth.oidc_issuer"));
+    if (issuer.isPresent()) {
+      httpUrl(s, "auth.oidc_issuer", issuer.get());
+    }
+    Optional<String> jwks = optional(s.string("auth.oidc_jwks_url"));
+    if (jwks.isPresent()) {
+      httpUrl(s, "auth.oidc_jwks_url", jwks.get());
+    }
+    return new Oidc(issuer, jwks, optional(s.string("auth.oidc_audience")), nonBlank(s, "auth.oidc_scopes_claim").trim());
+  }
+
+  /** An http(s) URL with a host, kept as written. */
+  private static void httpUrl(Settings s, String key, String value) {
+    try {
+      java.net.URI uri = new java.net.URI(value);
+      if (uri.getHost() != null && uri.getScheme() != null && uri.getScheme().matches("(?i)https?") && uri.getRawQuery() == null
+          && uri.getRawFragment() == null) {
+        return;
+      }
+    } catch (java.net.URISyntaxException e) {
+      // answered below
+    }
+    throw s.invalid(key, value, "an http(s) URL with a host, without query or fragment");
   }
 
   private static Cluster cluster(Settings s) {

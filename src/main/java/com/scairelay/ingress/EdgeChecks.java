@@ -16,11 +16,11 @@ import java.util.Set;
  * What no route can take is refused before any route runs, with a short 400 or 415: a path or query
  * whose %-escapes are malformed or not UTF-8, a NUL or other control character in either (PostgreSQL
  * cannot store it, and it is never a real id or value), and a form or multipart body anywhere but the
- * token endpoint, the only route that reads a form.
+ * token endpoint and the consent page, the only routes that read a form.
  */
 final class EdgeChecks implements Handler<RoutingContext> {
   private static final Set<HttpMethod> BODY_METHODS = Set.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH);
-  private static final Set<String> FORM_PATHS = Set.of("/oauth/token");
+  private static final Set<String> FORM_PATHS = Set.of("/oauth/token", "/oauth/authorize");
 
   @Override
   public void handle(RoutingContext ctx) {
