@@ -21,6 +21,7 @@ import com.scairelay.cluster.ClusterRoutes;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.http.Routes;
+import com.scairelay.ingress.ConsoleRoutes;
 import com.scairelay.ingress.HealthRoutes;
 import com.scairelay.ingress.InboundMeters;
 import com.scairelay.ingress.InboundRoute;
@@ -219,7 +220,8 @@ public final class RelayNode {
         new EventRoutes(guard, audit),
         new ApplicationRoutes(guard, applications, apiKeys, revocation, audit, config, clock),
         new TokenRoutes(guard, tokens, applications, revocation, audit, failureAudits, clock),
-        new ClusterRoutes(guard, lease, ownership, this::memberAddresses, setup.cluster().isPresent()));
+        new ClusterRoutes(guard, lease, ownership, this::memberAddresses, setup.cluster().isPresent()),
+        new ConsoleRoutes());
   }
 
   private Map<String, String> memberAddresses() {
