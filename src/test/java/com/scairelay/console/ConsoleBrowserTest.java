@@ -399,4 +399,17 @@ class ConsoleBrowserTest {
     browser.waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"), "404"));
     assertThat(error()).isEqualTo("404 Not Found: no bridge brg_doesnotexist");
   }
+
+  /** CONTRACT 6: the challenge is base64url(SHA-256(verifier)); the bundled SHA-256 agrees with Java's. */
+  @Test
+  void theBundledSha256MatchesJavasOnEveryBlockBoundary() throws Exception {
+    for (String text : new String[] {"", "abc", "a".repeat(55), "a".repeat(56), "a".repeat(64), "ü€".repeat(300),
+        "dBjftJeZ4CVP-mJ0QFZPSxd9NrY6sDsEhZT0-NAmL8k"}) {
+      Object got = browser.driver.executeAsyncScript("const done = arguments[arguments.length - 1];"
+          + "Promise.all([import('/console/sha256.js'), import('/console/api.js')])"
+          + ".then(([s, a]) => done(a.base64url(s.sha256(new TextEncoder().encode(arguments[0])))))", text);
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      assertThat(got).as("length %s", text.length()).isEqualTo(java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(digest));
+    }
+  }
 }
