@@ -179,6 +179,7 @@ public final class Main {
         config.httpHost(), node.port(), node.nodeId(), StartFailures.describe(pg), embedded != null ? " (embedded, " + dataDir.resolve("pg") + ")" : "",
         config.cluster().enabled() ? "'" + config.cluster().name() + "' (" + config.cluster().host() + ":" + config.cluster().port() + ")" : "off");
     System.out.println("ScaiRelay " + (dev ? "dev" : "run") + " node listening on " + url);
+    System.out.println("Console: " + url + "/");
     if (dev) {
       announceAdminToken(adminToken, config.adminToken().isPresent() ? null : dataDir.resolve("admin.token"), url);
     }

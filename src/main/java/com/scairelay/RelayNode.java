@@ -24,6 +24,7 @@ import com.scairelay.cluster.ClusterRoutes;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.http.Routes;
+import com.scairelay.ingress.ConsoleRoutes;
 import com.scairelay.ingress.HealthRoutes;
 import com.scairelay.ingress.InboundMeters;
 import com.scairelay.ingress.InboundRoute;
@@ -236,7 +237,8 @@ public final class RelayNode {
         new ApplicationRoutes(guard, applications, apiKeys, revocation, audit, config, clock),
         new AuthorizeRoutes(guard, oauthClients, authorizationCodes, audit, failureAudits, clock),
         new TokenRoutes(guard, tokens, applications, oauthClients, authorizationCodes, revocation, audit, failureAudits, clock),
-        new ClusterRoutes(guard, lease, ownership, this::memberAddresses, setup.cluster().isPresent()));
+        new ClusterRoutes(guard, lease, ownership, this::memberAddresses, setup.cluster().isPresent()),
+        new ConsoleRoutes());
   }
 
   private Map<String, String> memberAddresses() {
