@@ -77,15 +77,23 @@ public final class AuditLog {
     return insert(tx, e);
   }
 
+  /**
+   * Stores an event in the caller's transaction without fanning it out: the caller queues it to the
+   * one subscriber it is for (a webhook's test event). Not logged.
+   */
+  public Future<Void> storeOnly(Outbox.Tx tx, AuditEvent e) {
+    Tuple row = Tuple.tuple(Arrays.asList(e.eventId(), utc(e.timestamp()), e.category().name(), e.action(),
+        e.userId(), e.resourceId(), e.payload(), e.serviceAccount(), e.ip()));
+    return tx.preparedQuery(INSERT).execute(row).mapEmpty();
+  }
+
   /** Records an event a producer published ({@code POST /v1/events}), in a transaction of its own; not logged. */
   public Future<Void> recordPublished(AuditEvent e) {
     return outbox.inTransaction(tx -> insert(tx, e));
   }
 
   private Future<Void> insert(Outbox.Tx tx, AuditEvent e) {
-    Tuple row = Tuple.tuple(Arrays.asList(e.eventId(), utc(e.timestamp()), e.category().name(), e.action(),
-        e.userId(), e.resourceId(), e.payload(), e.serviceAccount(), e.ip()));
-    return tx.preparedQuery(INSERT).execute(row).compose(v -> fanOut.deliver(tx, e));
+    return storeOnly(tx, e).compose(v -> fanOut.deliver(tx, e));
   }
 
   private static void logAdminChange(AuditEvent e) {
