@@ -13,13 +13,14 @@ import java.util.HashMap;
 /**
  * The delivery counters of a page of targets (the bridges and webhooks lists), over the delivery log
  * kept: {@code delivered}, {@code failed}, and {@code queued} (pending), in one statement for the page.
- * Each count reads an index only, never the rows: queued, failed and cancelled their partial indexes
- * (V2, V14, V17), the whole log of the target {@code deliveries_target_recent}; delivered is what is
- * left. So a target with a million deliveries in its log costs a read of its index entries, not a
- * million row visits (the log page's {@code totals}, which also counts attempts, still visits them).
+ * Each count is a count of index entries: queued, failed and cancelled their partial indexes (V2,
+ * V14, V17), the whole log of the target {@code deliveries_target_recent}; delivered is what is left.
+ * Where the visibility map is current (autovacuum, V11) PostgreSQL reads no row at all, so a target
+ * with a million deliveries in its log costs a read of its index entries, not a million row visits
+ * (the log page's {@code totals}, which also counts attempts, visits every row).
  */
 public final class DeliveryCounters {
-  private static final String COUNTS = """
+  static final String COUNTS = """
       SELECT t.id,
         (SELECT count(*) FROM deliveries d WHERE d.target_id = t.id) AS logged,
         (SELECT count(*) FROM deliveries d WHERE d.target_id = t.id AND d.status = 'pending') AS queued,
