@@ -38,6 +38,7 @@ import com.scairelay.store.Purge;
 import com.scairelay.store.SecretBox;
 import com.scairelay.store.ServerIdentity;
 import com.scairelay.targets.DeliveryMeters;
+import com.scairelay.targets.DeliveryCounters;
 import com.scairelay.targets.DeliveryRoutes;
 import com.scairelay.targets.NodeLease;
 import com.scairelay.targets.Outbox;
@@ -222,17 +223,18 @@ public final class RelayNode {
 
   /** The routes of one event loop, in the order they are matched. */
   private List<Routes> routes(EventLog eventLog) {
+    DeliveryCounters deliveryCounters = new DeliveryCounters(pool);
     return List.of(
         new HealthRoutes(pool, lease::valid, this::clusterStatus),
         metrics.routes(),
         new InboundRoute(bridgeRegistry, bridgeCounters, connectors, eventLog, audit, failureAudits, config, clock, inboundMeters),
-        new BridgeRoutes(guard, bridges, bridgeRegistry, rooms, audit, connectors, outbox, config, clock),
+        new BridgeRoutes(guard, bridges, bridgeRegistry, rooms, audit, connectors, outbox, deliveryCounters, config, clock),
         new RoomRoutes(guard, rooms, eventLog, fqids, clock, openStreams),
         new AuditRoutes(guard, audit),
         new DeliveryRoutes(guard, kinds, pool),
         new ReplayRoutes(guard, kinds, outbox,
             (tx, who, action, id, payload) -> audit.record(tx, audit.adminEvent(who, action, id, payload)), clock),
-        new WebhookRoutes(guard, webhooks, audit, outboundGuard, outbox, config, clock),
+        new WebhookRoutes(guard, webhooks, audit, outboundGuard, outbox, deliveryCounters, config, clock),
         new EventRoutes(guard, audit),
         new ApplicationRoutes(guard, applications, apiKeys, revocation, audit, config, clock),
         new AuthorizeRoutes(guard, oauthClients, authorizationCodes, audit, failureAudits, clock),

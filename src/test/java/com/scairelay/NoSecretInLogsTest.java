@@ -7,6 +7,10 @@ import com.scairelay.transport.SignatureScheme;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -16,19 +20,22 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
  * A full run of a node, with every logger of ours at TRACE and the others at their level, keeps no
  * secret, token or signature in any line: admin token, bridge and webhook secrets (also rotated ones),
  * custom header values, client secrets (also wrong ones), access tokens, API keys, signatures sent and
- * received, query strings, the master key and the PostgreSQL password. The lines the node must log
+ * received, query strings, a room stream's bearer subprotocol entry, the master key and the PostgreSQL password. The lines the node must log
  * (requests, admin changes, failed deliveries, breaker changes) are there.
  */
 class NoSecretInLogsTest {
@@ -67,6 +74,7 @@ class NoSecretInLogsTest {
         .contains("RequestLog - POST /v1/bridges/:id/inbound 401 ")
         .contains("RequestLog - GET /v1/admin/bridges 200 ")
         .contains("RequestLog - POST /oauth/token 401 ")
+        .contains("RequestLog - GET /v1/rooms/:id/stream 101 ").contains("RequestLog - GET /v1/rooms/:id/stream 401 ")
         .contains("admin change: bridge.created ").contains("admin change: bridge.secret_rotated ")
         .contains("admin change: webhook.secret_rotated ").contains("admin change: application.secret_rotated ")
         .containsPattern("delivery \\d+ of event ev_\\w+ to bridge brg_\\w+ failed for good after 1 attempts: last answer HTTP 400 \\(permanent answer\\)")
@@ -132,11 +140,27 @@ class NoSecretInLogsTest {
     secrets.add(apiKey);
     ok(node.send(node.request(HttpMethod.GET, "/v1/rooms/" + roomId).putHeader("Authorization", "Bearer " + apiKey), null));
 
+    // A browser's room stream: the API key as the subprotocol entry bearer.<base64url>, and a wrong one.
+    String streamEntry = base64url(apiKey);
+    secrets.add(streamEntry);
+    String wrongKey = "sak_wrong" + hex(16);
+    secrets.add(wrongKey);
+    secrets.add(base64url(wrongKey));
+    WebSocketClient streams = node.vertx.createWebSocketClient();
+    assertThatThrownBy(() -> streams.connect(stream(node, roomId, base64url(wrongKey))).await())
+        .isInstanceOfSatisfying(UpgradeRejectedException.class, e -> assertThat(e.getStatus()).isEqualTo(401));
+    WebSocket socket = streams.connect(stream(node, roomId, streamEntry)).await();
+    List<String> frames = new CopyOnWriteArrayList<>();
+    socket.textMessageHandler(frames::add);
+
     for (int i = 0; i < 3; i++) {
       HttpResponse<Buffer> posted = node.send(node.admin(HttpMethod.POST, "/v1/rooms/" + roomId + "/events"), new JsonObject()
           .put("sender", "agent-7").put("display_name", "Bob").put("content", new JsonObject().put("msgtype", "swp.text").put("body", "n" + i)));
       assertThat(posted.statusCode()).as(posted.bodyAsString()).isEqualTo(201);
     }
+    await().atMost(10, TimeUnit.SECONDS).until(() -> frames.size() >= 3);
+    socket.close().await();
+    streams.close().await();
     await().atMost(30, TimeUnit.SECONDS).until(() -> sink.received("/out").size() >= 3 && !sink.received("/refuse").isEmpty()
         && !sink.received("/down").isEmpty() && sink.received("/wh").size() >= 3);
     node.awaitDeliveriesQuiet();
@@ -159,6 +183,15 @@ class NoSecretInLogsTest {
     assertThat(header).contains("v1=");
     String v1 = header.substring(header.indexOf("v1=") + 3);
     return v1.contains(",") ? v1.substring(0, v1.indexOf(',')) : v1;
+  }
+
+  private static WebSocketConnectOptions stream(TestNode node, String roomId, String encodedToken) {
+    return new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.port()).setURI("/v1/rooms/" + roomId + "/stream")
+        .setSubProtocols(List.of("scairelay.v1", "bearer." + encodedToken));
+  }
+
+  private static String base64url(String token) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(token.getBytes(StandardCharsets.UTF_8));
   }
 
   private static HttpResponse<Buffer> token(TestNode node, String clientId, String secret, boolean basic) {

@@ -26,7 +26,8 @@ import java.util.Set;
  * bootstrap admin token from configuration (every scope), a personal API key ({@code sak_…}), an
  * access token this relay issued (a JWT, verified locally with the signing keys, then held against
  * what its application may still do: {@link TokenRevocation}), or, when {@code auth.oidc_issuer} is
- * set, an access token of that OpenID Connect issuer ({@link ExternalTokens}).
+ * set, an access token of that OpenID Connect issuer ({@link ExternalTokens}). A WebSocket upgrade
+ * without an Authorization header may carry the token as a subprotocol entry ({@link StreamBearer}).
  */
 public final class AccessGuard implements Guard {
   public static final String API_KEY_PREFIX = "sak_";
@@ -58,13 +59,15 @@ public final class AccessGuard implements Guard {
   @Override
   public Handler<RoutingContext> require(String scope) {
     return ctx -> {
-      // Authentication may wait for the database: hold a request that is still open (a WebSocket upgrade).
       HttpServerRequest request = ctx.request();
+      // A malformed WebSocket bearer entry is refused here, before the upgrade.
+      String authorization = StreamBearer.authorization(request);
+      // Authentication may wait for the database: hold a request that is still open (a WebSocket upgrade).
       boolean hold = !request.isEnded();
       if (hold) {
         request.pause();
       }
-      authenticate(request.getHeader("Authorization")).onComplete(ar -> {
+      authenticate(authorization).onComplete(ar -> {
         if (hold) {
           request.resume();
         }

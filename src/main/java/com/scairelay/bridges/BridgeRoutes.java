@@ -7,6 +7,7 @@ import com.scairelay.config.RelayConfig;
 import com.scairelay.http.Guard;
 import com.scairelay.http.Routes;
 import com.scairelay.rooms.RoomStore;
+import com.scairelay.targets.DeliveryCounters;
 import com.scairelay.targets.Outbox;
 import com.scairelay.transport.Connector;
 import com.scairelay.transport.Connectors;
@@ -26,10 +27,15 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 
 /** The bridges admin API of DESIGN.md §3 (scopes {@code bridges:read}, {@code bridges:write}). */
 public record BridgeRoutes(Guard guard, BridgeStore bridges, BridgeRegistry registry, RoomStore rooms, AuditLog audit,
-                           Connectors connectors, Outbox outbox, RelayConfig config, Clock clock) implements Routes {
+                           Connectors connectors, Outbox outbox, DeliveryCounters deliveries, RelayConfig config, Clock clock)
+    implements Routes {
+  static final int DEFAULT_PAGE = 100;
+  static final int MAX_PAGE = 500;
+
   @Override
   public void mount(Router router) {
     router.post("/v1/admin/bridges").handler(guard.require(Scopes.BRIDGES_WRITE)).handler(this::create);
@@ -91,20 +97,55 @@ public record BridgeRoutes(Guard guard, BridgeStore bridges, BridgeRegistry regi
         .onFailure(ctx::fail);
   }
 
+  /**
+   * {@code ?state=active|paused|deleted|all&limit=&cursor=}: a page in creation order, each bridge with
+   * its state and counters; {@code next_cursor} is the cursor of the next page, null at the end.
+   */
   private void list(RoutingContext ctx) {
-    bridges.list()
-        .compose(all -> bridges.counters(all.stream().map(Bridge::id).toList()).map(counters -> {
-          JsonArray out = new JsonArray();
-          all.forEach(b -> out.add(withCounters(b, counters)));
-          return new JsonObject().put("bridges", out);
+    BridgeStore.Listing listing = listing(ctx.request().getParam("state"));
+    int limit = JsonBody.optionalInt(ctx, "limit", DEFAULT_PAGE, 1, MAX_PAGE);
+    String cursor = ctx.request().getParam("cursor");
+    String after = cursor == null || cursor.isEmpty() ? null : cursor;
+    bridges.list(listing, after, limit + 1)
+        .compose(page -> after == null || !page.isEmpty() ? Future.succeededFuture(page) : bridges.exists(after).map(known -> {
+          if (!known) {
+            throw ProblemException.badRequest("query parameter 'cursor' must be the next_cursor of the page before; there is no bridge " + after);
+          }
+          return page;
         }))
+        .compose(page -> {
+          List<BridgeStore.Listed> shown = page.size() > limit ? page.subList(0, limit) : page;
+          List<String> ids = shown.stream().map(l -> l.bridge().id()).toList();
+          return Future.all(bridges.counters(ids), deliveries.of(ids)).map(counted -> {
+            JsonArray out = new JsonArray();
+            shown.forEach(l -> out.add(withCounters(l.bridge(), counted.resultAt(0), counted.resultAt(1))
+                .put("state", l.state()).put("deleted_at", l.deletedAt() == null ? null : l.deletedAt().toString())));
+            String next = page.size() > limit ? shown.get(shown.size() - 1).bridge().id() : null;
+            return new JsonObject().put("bridges", out).put("next_cursor", next);
+          });
+        })
         .onSuccess(body -> json(ctx, 200, body))
         .onFailure(ctx::fail);
   }
 
+  private static BridgeStore.Listing listing(String state) {
+    if (state == null || state.isEmpty()) {
+      return BridgeStore.Listing.LIVE;
+    }
+    switch (state) {
+      case "active": return BridgeStore.Listing.ACTIVE;
+      case "paused": return BridgeStore.Listing.PAUSED;
+      case "deleted": return BridgeStore.Listing.DELETED;
+      case "all": return BridgeStore.Listing.ALL;
+      default: throw ProblemException.badRequest("query parameter 'state' must be one of active, paused, deleted, all; got '"
+          + (state.length() <= 64 ? state : state.substring(0, 64) + "…") + "'");
+    }
+  }
+
   private void get(RoutingContext ctx) {
     found(ctx.pathParam("id"))
-        .compose(bridge -> bridges.counters(List.of(bridge.id())).map(counters -> withCounters(bridge, counters)))
+        .compose(bridge -> Future.all(bridges.counters(List.of(bridge.id())), deliveries.of(List.of(bridge.id())))
+            .map(counted -> withCounters(bridge, counted.resultAt(0), counted.resultAt(1)).put("state", bridge.paused() ? "paused" : "active")))
         .onSuccess(body -> json(ctx, 200, body))
         .onFailure(ctx::fail);
   }
@@ -179,10 +220,12 @@ public record BridgeRoutes(Guard guard, BridgeStore bridges, BridgeRegistry regi
     return audit.adminEvent(Caller.of(ctx), action, bridgeId, payload);
   }
 
-  private static JsonObject withCounters(Bridge bridge, JsonObject counters) {
-    JsonObject mine = counters.getJsonObject(bridge.id(), new JsonObject()
+  /** The bridge with its inbound counters and its delivery counters ({@code delivered}, {@code failed}, {@code queued}). */
+  private static JsonObject withCounters(Bridge bridge, JsonObject inbound, Map<String, JsonObject> delivery) {
+    JsonObject mine = inbound.getJsonObject(bridge.id(), new JsonObject()
         .put("inbound_accepted", 0L).put("inbound_duplicates", 0L).put("inbound_signature_failures", 0L)
-        .put("inbound_rejected_paused", 0L).putNull("last_inbound_at"));
+        .put("inbound_rejected_paused", 0L).putNull("last_inbound_at")).copy();
+    mine.mergeIn(delivery.getOrDefault(bridge.id(), DeliveryCounters.none()));
     return bridge.toJson().put("counters", mine);
   }
 }

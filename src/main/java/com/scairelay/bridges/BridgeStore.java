@@ -34,6 +34,15 @@ public record BridgeStore(Pool pool, SecretBox secrets, AuditLog audit) {
       VALUES ($1, $2, $3, $4, $5, $6, $7, false, $9, $8, $8, $10)""";
   private static final String SELECT_ONE = "SELECT " + COLUMNS + " FROM bridges b WHERE b.id = $1 AND b.deleted_at IS NULL";
   private static final String SELECT_ALL = "SELECT " + COLUMNS + " FROM bridges b WHERE b.deleted_at IS NULL ORDER BY b.created_at, b.id";
+  /**
+   * A page of the list in (created_at, id) order: {@code %1$s} the state's condition, {@code %2$s} the
+   * cursor's (after the bridge {@code $1}, or none).
+   */
+  private static final String SELECT_PAGE = "SELECT " + COLUMNS + ", b.deleted_at FROM bridges b WHERE %1$s %2$s"
+      + " ORDER BY b.created_at, b.id LIMIT $2";
+  private static final String AFTER = "AND (b.created_at, b.id) > (SELECT c.created_at, c.id FROM bridges c WHERE c.id = $1)";
+  private static final String FIRST = "AND $1::text IS NULL";
+  private static final String EXISTS = "SELECT 1 FROM bridges WHERE id = $1";
   private static final String SELECT_COUNTERS = """
       SELECT bridge_id, accepted, duplicates, signature_failures, rejected_paused, last_inbound_at
       FROM bridge_counters WHERE bridge_id = ANY($1)""";
@@ -67,12 +76,55 @@ public record BridgeStore(Pool pool, SecretBox secrets, AuditLog audit) {
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(fromRow(rows.iterator().next())));
   }
 
+  /** Every live bridge, for the node's own use (the platform listeners). */
   public Future<List<Bridge>> list() {
     return pool.preparedQuery(SELECT_ALL).execute().map(rows -> {
       List<Bridge> bridges = new ArrayList<>();
       rows.forEach(row -> bridges.add(fromRow(row)));
       return bridges;
     });
+  }
+
+  /** Which bridges a list shows: {@code live} (the default: active and paused), or one state, or all. */
+  public enum Listing {
+    LIVE("b.deleted_at IS NULL"), ACTIVE("b.deleted_at IS NULL AND NOT b.paused"), PAUSED("b.deleted_at IS NULL AND b.paused"),
+    DELETED("b.deleted_at IS NOT NULL"), ALL("true");
+
+    private final String condition;
+
+    Listing(String condition) {
+      this.condition = condition;
+    }
+  }
+
+  /** A bridge as a list shows it, with when it was deleted (null: it was not). */
+  public record Listed(Bridge bridge, Instant deletedAt) {
+    /** {@code active}, {@code paused} or {@code deleted}. */
+    public String state() {
+      return deletedAt != null ? "deleted" : bridge.paused() ? "paused" : "active";
+    }
+  }
+
+  /**
+   * At most {@code limit} bridges of {@code listing} in creation order, after the bridge {@code after}
+   * (null: from the first); empty when {@code after} names no bridge ({@link #exists} tells).
+   */
+  public Future<List<Listed>> list(Listing listing, String after, int limit) {
+    String sql = SELECT_PAGE.formatted(listing.condition, after == null ? FIRST : AFTER);
+    return pool.preparedQuery(sql).execute(Tuple.of(after, limit)).map(rows -> {
+      List<Listed> bridges = new ArrayList<>();
+      rows.forEach(row -> bridges.add(new Listed(fromRow(row), instant(row.getOffsetDateTime("deleted_at")))));
+      return bridges;
+    });
+  }
+
+  /** Whether a bridge with this id exists or existed (ids are never reused). */
+  public Future<Boolean> exists(String id) {
+    return pool.preparedQuery(EXISTS).execute(Tuple.of(id)).map(rows -> rows.size() > 0);
+  }
+
+  private static Instant instant(OffsetDateTime value) {
+    return value == null ? null : value.toInstant();
   }
 
   /** Counters per bridge id, as {@code counters} objects for the admin API. */

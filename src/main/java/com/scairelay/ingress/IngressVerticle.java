@@ -5,6 +5,7 @@ import com.scairelay.eventlog.EventLog;
 import com.scairelay.http.RequestIds;
 import com.scairelay.http.RequestLog;
 import com.scairelay.http.Routes;
+import com.scairelay.rooms.RoomRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
@@ -78,6 +79,8 @@ public final class IngressVerticle extends VerticleBase {
     router.errorHandler(405, problems);
     return vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
             .setIdleTimeout((int) config.idleTimeout().toSeconds())
+            // Selected from what a WebSocket client offers; never its 'bearer.<token>' entry.
+            .setWebSocketSubProtocols(List.of(RoomRoutes.STREAM_PROTOCOL))
             // No h2c: its protocol detection holds a new connection, unseen, until the first bytes arrive.
             .setHttp2ClearTextEnabled(false))
         .connectionHandler(deadlines::opened)

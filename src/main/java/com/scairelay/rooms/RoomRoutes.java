@@ -31,6 +31,11 @@ import static com.scairelay.http.Responses.json;
  */
 public record RoomRoutes(Guard guard, RoomStore rooms, EventLog eventLog, Fqids fqids, Clock clock, AtomicInteger openStreams)
     implements Routes {
+  /**
+   * The subprotocol the stream speaks, selected when the client offers it (a browser offers it with its
+   * {@code bearer.<token>} entry and fails the connection unless the server selects one of its offers).
+   */
+  public static final String STREAM_PROTOCOL = "scairelay.v1";
   static final int DEFAULT_PAGE = 50;
   static final int MAX_PAGE = 500;
 

@@ -1,5 +1,6 @@
 package com.scairelay.targets;
 
+import com.scairelay.http.IsoTime;
 import com.scairelay.http.Guard;
 import com.scairelay.http.JsonBody;
 import com.scairelay.http.ProblemException;

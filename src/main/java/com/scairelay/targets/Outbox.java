@@ -34,6 +34,9 @@ public final class Outbox {
       SELECT t.target_id, $3, t.event_id, $4, $4, $4
       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t (target_id, event_id, n)
       ORDER BY t.n""";
+  private static final String ENQUEUE_ONE = """
+      INSERT INTO deliveries (target_id, target_kind, event_id, next_attempt_at, created_at, updated_at)
+      VALUES ($1, $2, $3, $4, $4, $4) RETURNING id""";
   /**
    * A CTE that queues one delivery per row of {@code selection} (columns {@code target_id},
    * {@code event_id}, {@code n}, in {@code n} order) and answers the target ids, for a writer that must
@@ -97,6 +100,14 @@ public final class Outbox {
       return conn.preparedQuery(ENQUEUE).execute(rows).map(done -> {
         targetIds.forEach(id -> queued.put(id, kind));
         return null;
+      });
+    }
+
+    /** Queues one delivery of {@code eventId} to {@code targetId}; answers its delivery id. */
+    public Future<Long> enqueueOne(String kind, String targetId, String eventId, Instant now) {
+      return conn.preparedQuery(ENQUEUE_ONE).execute(Tuple.of(targetId, kind, eventId, utc(now))).map(rows -> {
+        queued.put(targetId, kind);
+        return rows.iterator().next().getLong(0);
       });
     }
 

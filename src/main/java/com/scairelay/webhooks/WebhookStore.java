@@ -30,7 +30,11 @@ public record WebhookStore(Pool pool, SecretBox secrets, AuditLog audit) {
       INSERT INTO webhooks (id, name, url, categories, filters, headers, secret_enc, queue_limit, created_at, updated_at)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)""";
   private static final String SELECT_ONE = "SELECT " + COLUMNS + " FROM webhooks WHERE id = $1 AND deleted_at IS NULL";
-  private static final String SELECT_ALL = "SELECT " + COLUMNS + " FROM webhooks WHERE deleted_at IS NULL ORDER BY created_at, id";
+  /** A page of the live subscriptions in (created_at, id) order ({@code webhooks_live}), after {@code $1} when {@code %s} says so. */
+  private static final String SELECT_PAGE = "SELECT " + COLUMNS + " FROM webhooks WHERE deleted_at IS NULL %s ORDER BY created_at, id LIMIT $2";
+  private static final String AFTER = "AND (created_at, id) > (SELECT c.created_at, c.id FROM webhooks c WHERE c.id = $1)";
+  private static final String FIRST = "AND $1::text IS NULL";
+  private static final String EXISTS = "SELECT 1 FROM webhooks WHERE id = $1";
   private static final String UPDATE = """
       UPDATE webhooks SET name = coalesce($2, name), url = coalesce($3, url), categories = coalesce($4, categories),
         filters = coalesce($5, filters), headers = coalesce($6, headers), queue_limit = coalesce($7, queue_limit), updated_at = $8
@@ -54,12 +58,18 @@ public record WebhookStore(Pool pool, SecretBox secrets, AuditLog audit) {
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(fromRow(rows.iterator().next())));
   }
 
-  Future<List<Webhook>> list() {
-    return pool.preparedQuery(SELECT_ALL).execute().map(rows -> {
+  /** At most {@code limit} live subscriptions after {@code after} (null: from the first); empty when {@code after} names none. */
+  Future<List<Webhook>> list(String after, int limit) {
+    return pool.preparedQuery(SELECT_PAGE.formatted(after == null ? FIRST : AFTER)).execute(Tuple.of(after, limit)).map(rows -> {
       List<Webhook> webhooks = new ArrayList<>();
       rows.forEach(row -> webhooks.add(fromRow(row)));
       return webhooks;
     });
+  }
+
+  /** Whether a subscription with this id exists or existed. */
+  Future<Boolean> exists(String id) {
+    return pool.preparedQuery(EXISTS).execute(Tuple.of(id)).map(rows -> rows.size() > 0);
   }
 
   Future<Boolean> update(String id, WebhookRequest change, Instant now, AuditEvent event) {

@@ -14,6 +14,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -165,5 +167,65 @@ class RoomsTest {
         .isInstanceOfSatisfying(UpgradeRejectedException.class, e -> assertThat(e.getStatus()).isEqualTo(401));
     assertThatThrownBy(() -> ws.connect(stream("room_missing").addHeader("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)).await())
         .isInstanceOfSatisfying(UpgradeRejectedException.class, e -> assertThat(e.getStatus()).isEqualTo(404));
+  }
+
+  /** What a browser offers: {@code new WebSocket(url, ["scairelay.v1", "bearer." + base64url(utf8(token))])}. */
+  private WebSocketConnectOptions browserStream(String roomId, String bearerEntry) {
+    return stream(roomId).setSubProtocols(List.of(RoomRoutes.STREAM_PROTOCOL, bearerEntry));
+  }
+
+  private static String bearer(String token) {
+    return "bearer." + Base64.getUrlEncoder().withoutPadding().encodeToString(token.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aBrowserStreamAuthenticatesWithTheBearerSubprotocolAndTheServerSelectsScairelayV1() {
+    String roomId = node.createRoom("browser").getString("room_id");
+    List<JsonObject> frames = new CopyOnWriteArrayList<>();
+    WebSocket socket = ws.connect(browserStream(roomId, bearer(TestNode.ADMIN_TOKEN))).await();
+    socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
+    assertThat(socket.subProtocol()).as("the protocol the server chose; never the bearer entry").isEqualTo("scairelay.v1");
+
+    String eventId = postNative(roomId, text("@nat:example.org", "to the browser")).bodyAsJsonObject().getString("event_id");
+
+    await().atMost(10, TimeUnit.SECONDS).until(() -> !frames.isEmpty());
+    assertThat(frames).extracting(f -> f.getString("event_id")).containsExactly(eventId);
+    socket.close().await();
+  }
+
+  @Test
+  void aClientWithAnAuthorizationHeaderAndNoSubprotocolGetsNoneAsBefore() {
+    String roomId = node.createRoom("plain").getString("room_id");
+    WebSocket socket = ws.connect(stream(roomId).addHeader("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)).await();
+    assertThat(socket.subProtocol()).isNull();
+    socket.close().await();
+  }
+
+  @Test
+  void aWrongOrMalformedBearerSubprotocolIsRefusedWith401BeforeTheUpgrade() {
+    String roomId = node.createRoom("guarded browser").getString("room_id");
+    assertThatThrownBy(() -> ws.connect(browserStream(roomId, bearer("wrong-token-123456"))).await())
+        .isInstanceOfSatisfying(UpgradeRejectedException.class, e -> assertThat(e.getStatus()).isEqualTo(401));
+    for (String malformed : new String[] {"bearer.", "bearer.***", "bearer." + Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[] {(byte) 0xff, (byte) 0xfe})}) {
+      assertThatThrownBy(() -> ws.connect(browserStream(roomId, malformed)).await()).as(malformed)
+          .isInstanceOfSatisfying(UpgradeRejectedException.class, e -> {
+            assertThat(e.getStatus()).isEqualTo(401);
+            assertThat(new JsonObject(e.getBody()).getString("detail")).contains("base64url");
+          });
+    }
+    assertThatThrownBy(() -> ws.connect(stream(roomId).setSubProtocols(List.of(RoomRoutes.STREAM_PROTOCOL,
+            bearer(TestNode.ADMIN_TOKEN), bearer("another-token-123456")))).await())
+        .isInstanceOfSatisfying(UpgradeRejectedException.class, e -> assertThat(e.getStatus()).isEqualTo(401));
+    assertThatThrownBy(() -> ws.connect(stream(roomId).setSubProtocols(List.of(RoomRoutes.STREAM_PROTOCOL))).await())
+        .as("offering the protocol alone is no credential")
+        .isInstanceOfSatisfying(UpgradeRejectedException.class, e -> assertThat(e.getStatus()).isEqualTo(401));
+  }
+
+  @Test
+  void anAuthorizationHeaderWinsOverABearerSubprotocol() {
+    String roomId = node.createRoom("both").getString("room_id");
+    assertThatThrownBy(() -> ws.connect(browserStream(roomId, bearer(TestNode.ADMIN_TOKEN))
+            .addHeader("Authorization", "Bearer wrong-token-123456")).await())
+        .isInstanceOfSatisfying(UpgradeRejectedException.class, e -> assertThat(e.getStatus()).isEqualTo(401));
   }
 }

@@ -1,13 +1,11 @@
-package com.scairelay.targets;
-
-import com.scairelay.http.ProblemException;
+package com.scairelay.http;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 
 /** Times an admin gives in a query or a body: ISO-8601 date-times with an offset, answered 400 with an example when wrong. */
-final class IsoTime {
+public final class IsoTime {
   private static final Instant FIRST = Instant.parse("0001-01-01T00:00:00Z");
   private static final Instant LAST = Instant.parse("9999-12-31T23:59:59.999999Z");
 
@@ -18,7 +16,7 @@ final class IsoTime {
    * {@code value} as an instant; {@code where} names it in the problem ({@code "query parameter 'since'"}).
    * Null stays null. Microseconds are kept, as PostgreSQL keeps them.
    */
-  static Instant parse(String where, String value) {
+  public static Instant parse(String where, String value) {
     if (value == null) {
       return null;
     }
