@@ -24,12 +24,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The console's use of the API pieces the other two parts of issue 15 add: the consent page and the
- * console client (part A, CONTRACT 3–6), the room stream's subprotocol token, list counters and the
- * webhook test event (part B, CONTRACT 7, 9, 10). These fail on the console branch alone; run them
- * once all three are merged.
+ * The console's flows that reach past its own pages: signing in through the consent page as the
+ * built-in {@code console} client (PKCE), a refusal on that page, the room stream opened with the
+ * token as a subprotocol entry, the bridge list's delivery counters, and the webhook test event.
  */
-class ConsoleAfterMergeTest {
+class ConsoleFlowsTest {
   private static TestNode node;
   private static TestSink sink;
   private static Browser browser;
