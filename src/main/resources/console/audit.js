@@ -5,32 +5,9 @@ import { h, page, table, time, field, input, guarded, pager, details, json, CATE
 
 const PAGE = 50;
 
-/** A node without newest-first paging (no next_before): read the log oldest first, then filter and page here. */
-async function legacyPage(filters, cursor) {
-  if (!cursor || !cursor.all) {
-    const all = [];
-    let after;
-    for (let i = 0; i < 20; i++) {
-      const body = await api('GET', '/v1/admin/audit', null, { query: { category: filters.category, action: filters.action, after, limit: 1000 } });
-      all.push(...body.events);
-      if (body.events.length < 1000) break;
-      after = body.next_after;
-    }
-    const kept = all.filter((e) => (!filters.resource_id || e.resource_id === filters.resource_id)
-      && (!filters.user_id || e.user_id === filters.user_id)
-      && (!filters.since || Date.parse(e.timestamp) >= Date.parse(filters.since))
-      && (!filters.until || Date.parse(e.timestamp) < Date.parse(filters.until))).reverse();
-    cursor = { all: kept, offset: 0 };
-  }
-  const { all, offset } = cursor;
-  return { items: all.slice(offset, offset + PAGE), next: offset + PAGE < all.length ? { all, offset: offset + PAGE } : null };
-}
-
 async function load(filters, cursor) {
-  if (cursor && cursor.all) return legacyPage(filters, cursor);
   const body = await api('GET', '/v1/admin/audit', null,
     { query: { ...filters, order: 'desc', before: cursor && cursor.before, limit: PAGE } });
-  if (!('next_before' in body)) return legacyPage(filters, null);
   return { items: body.events, next: body.next_before ? { before: body.next_before } : null };
 }
 

@@ -12,11 +12,7 @@ const PAGE = 25;
 
 async function loadPage(cursor) {
   const body = await api('GET', '/v1/admin/webhooks', null, { query: { limit: PAGE, cursor: cursor && cursor.server } });
-  if ('next_cursor' in body) {
-    return { items: body.webhooks, next: body.next_cursor ? { server: body.next_cursor } : null };
-  }
-  const from = (cursor && cursor.offset) || 0;
-  return { items: body.webhooks.slice(from, from + PAGE), next: from + PAGE < body.webhooks.length ? { offset: from + PAGE } : null };
+  return { items: body.webhooks, next: body.next_cursor ? { server: body.next_cursor } : null };
 }
 
 const count = (w, name) => h('span', { test: `counter-${name}` }, (w.counters || {})[name] ?? '—');

@@ -2,6 +2,7 @@ package com.scairelay.store;
 
 import io.vertx.pgclient.PgConnectOptions;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
 
 /**
  * Applies the schema migrations in {@code src/main/resources/db/migration} and the Java ones
@@ -16,12 +17,15 @@ public final class Migrations {
    * the participants stored before fqids were qualified (see {@code server.name}).
    */
   public static int apply(PgConnectOptions pg, String serverName) {
+    return configure(pg, serverName).load().migrate().migrationsExecuted;
+  }
+
+  /** Where the migrations are and which database they go to. */
+  static FluentConfiguration configure(PgConnectOptions pg, String serverName) {
     String url = "jdbc:postgresql://" + pg.getHost() + ":" + pg.getPort() + "/" + pg.getDatabase();
-    Flyway flyway = Flyway.configure()
+    return Flyway.configure()
         .dataSource(url, pg.getUser(), pg.getPassword())
         .locations("classpath:db/migration")
-        .javaMigrations(new QualifiedFqids(serverName))
-        .load();
-    return flyway.migrate().migrationsExecuted;
+        .javaMigrations(new QualifiedFqids(serverName));
   }
 }

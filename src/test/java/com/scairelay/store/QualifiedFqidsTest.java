@@ -97,7 +97,8 @@ class QualifiedFqidsTest {
       assertThat(old).as("alice and two shadows in the old forms").isEqualTo(3);
     }
 
-    assertThat(Migrations.apply(pg, SERVER)).isEqualTo(1);
+    // Only 15 is missing, and the later migrations have run: Flyway runs it out of order, as it would have run in order.
+    assertThat(Migrations.configure(pg, SERVER).outOfOrder(true).load().migrate().migrationsExecuted).isEqualTo(1);
 
     String shadows = "@bridge_" + bridge.getString("bridge_id").replace("_", "__");
     try (TestNode node = TestNode.startOn(pg, Map.of("RELAY_SERVER_NAME", ""))) {
