@@ -56,12 +56,7 @@ class ConsoleBrowserTest {
 
   @BeforeEach
   void freshTab() {
-    browser.resize(1280, 800);
-    browser.go("/");
-    browser.script("sessionStorage.clear()");
-    browser.go("/#/signin");
-    browser.driver.navigate().refresh();
-    browser.onPage("Sign in");
+    ConsoleTab.signedOut(browser);
   }
 
   @AfterEach
@@ -70,9 +65,7 @@ class ConsoleBrowserTest {
   }
 
   private static void signIn() {
-    browser.type("signin-token", TestNode.ADMIN_TOKEN);
-    browser.click("signin-submit");
-    browser.onPage("Bridges");
+    ConsoleTab.signIn(browser);
   }
 
   private static String error() {
@@ -400,7 +393,7 @@ class ConsoleBrowserTest {
     assertThat(error()).isEqualTo("404 Not Found: no bridge brg_doesnotexist");
   }
 
-  /** CONTRACT 6: the challenge is base64url(SHA-256(verifier)); the bundled SHA-256 agrees with Java's. */
+  /** the challenge is base64url(SHA-256(verifier)); the bundled SHA-256 agrees with Java's. */
   @Test
   void theBundledSha256MatchesJavasOnEveryBlockBoundary() throws Exception {
     for (String text : new String[] {"", "abc", "a".repeat(55), "a".repeat(56), "a".repeat(64), "ü€".repeat(300),

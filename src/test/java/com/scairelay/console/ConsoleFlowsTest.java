@@ -51,24 +51,18 @@ class ConsoleFlowsTest {
 
   @BeforeEach
   void freshTab() {
-    browser.go("/");
-    browser.script("sessionStorage.clear()");
-    browser.go("/#/signin");
-    browser.driver.navigate().refresh();
-    browser.onPage("Sign in");
+    ConsoleTab.signedOut(browser);
   }
 
   private static void signIn() {
-    browser.type("signin-token", TestNode.ADMIN_TOKEN);
-    browser.click("signin-submit");
-    browser.onPage("Bridges");
+    ConsoleTab.signIn(browser);
   }
 
   private static HttpResponse<Buffer> admin(HttpMethod method, String path, JsonObject body) {
     return node.send(node.admin(method, path), body);
   }
 
-  /** CONTRACT 3–6 (part A): PKCE through the consent page, back to the console with a token of its own. */
+  /** PKCE through the consent page, back to the console with a token of its own. */
   @Test
   void signingInThroughTheConsentPageGivesTheConsoleItsOwnToken() {
     browser.click("signin-oauth");
@@ -76,6 +70,8 @@ class ConsoleFlowsTest {
     String authorize = browser.driver.getCurrentUrl();
     assertThat(authorize).contains("client_id=console", "code_challenge_method=S256", "response_type=code",
         "redirect_uri=" + java.net.URLEncoder.encode("http://127.0.0.1:" + node.port() + "/", java.nio.charset.StandardCharsets.UTF_8));
+    browser.byId("allow");
+    browser.screenshot("consent");
     browser.type("token", TestNode.ADMIN_TOKEN);
     browser.click("allow");
     browser.onPage("Bridges");
@@ -87,7 +83,7 @@ class ConsoleFlowsTest {
     assertThat(withIt.statusCode()).isEqualTo(200);
   }
 
-  /** CONTRACT 6: denying on the consent page brings the reader back with the refusal shown. */
+  /** denying on the consent page brings the reader back with the refusal shown. */
   @Test
   void denyingOnTheConsentPageShowsTheRefusal() {
     browser.click("signin-oauth");
@@ -98,7 +94,7 @@ class ConsoleFlowsTest {
     assertThat(browser.script("return sessionStorage.getItem('scairelay.token')")).isNull();
   }
 
-  /** CONTRACT 10 (part B): the button queues one webhook.test event, and its delivery shows with 200. */
+  /** the button queues one webhook.test event, and its delivery shows with 200. */
   @Test
   void sendTestEventDeliversAndShowsOnTheWebhooksPage() {
     JsonObject created = admin(HttpMethod.POST, "/v1/admin/webhooks", new JsonObject().put("name", "tested")
@@ -116,7 +112,7 @@ class ConsoleFlowsTest {
     assertThat(row.findElement(testId("delivery-code")).getText()).isEqualTo("200");
   }
 
-  /** CONTRACT 7 (part B): the stream takes the token as a subprotocol; events arrive as they are posted. */
+  /** the stream takes the token as a subprotocol; events arrive as they are posted. */
   @Test
   void theLiveRoomShowsEventsAsTheyArrive() {
     String room = node.createRoom("live").getString("room_id");
@@ -133,9 +129,10 @@ class ConsoleFlowsTest {
         .put("content", new JsonObject().put("msgtype", "swp.text").put("body", "from the API")));
     browser.waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("room-events"), "from the API"));
     assertThat(browser.all(testId("room-event"))).hasSize(2);
+    browser.screenshot("live-room");
   }
 
-  /** CONTRACT 9 (part B): the list shows delivered, failed and queued from the delivery log. */
+  /** the list shows delivered, failed and queued from the delivery log. */
   @Test
   void theBridgeListShowsDeliveryCounters() {
     String room = node.createRoom("counted").getString("room_id");
