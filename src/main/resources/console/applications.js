@@ -4,8 +4,10 @@
 import { api } from './api.js';
 import {
   h, page, table, time, field, input, button, guarded, secretBox, showOnceNext, takeOnce, confirmed, checkboxes, checked,
-  lines, SCOPES,
+  lines, pager, slices, SCOPES,
 } from './ui.js';
+
+const PAGE = 25;
 
 export async function list() {
   const once = takeOnce();
@@ -22,21 +24,23 @@ export async function list() {
     await api('DELETE', `/v1/admin/applications/${encodeURIComponent(app.client_id)}`);
     await list();
   };
+  const apps = pager('applications-pages', slices(body.applications || [], PAGE), (rows) => table('applications', [
+    ['Name', (a) => h('span', { test: 'application-name' }, a.name)],
+    ['Client id', (a) => h('code', { test: 'client-id' }, a.client_id)],
+    ['Scopes', (a) => (a.scopes || []).join(' ')],
+    ['Token lifetime', (a) => `${a.token_lifetime} s`],
+    ['Redirect URIs', (a) => (a.redirect_uris || []).join(' ') || '—'],
+    ['Old secret valid until', (a) => time(a.previous_secret_expires_at)],
+    ['Created', (a) => time(a.created_at)],
+    ['', (a) => h('div', { class: 'actions' },
+      button('Rotate secret', () => rotate(a), { test: 'application-rotate' }),
+      button('Delete', () => remove(a), { class: 'danger', test: 'application-delete' }))],
+  ], rows, 'No applications yet.'));
   page('Applications',
     secretSlot,
     h('div', { class: 'row' }, h('a', { href: '#/applications/new', class: 'button primary', id: 'new-application' }, 'New application')),
-    table('applications', [
-      ['Name', (a) => h('span', { test: 'application-name' }, a.name)],
-      ['Client id', (a) => h('code', { test: 'client-id' }, a.client_id)],
-      ['Scopes', (a) => (a.scopes || []).join(' ')],
-      ['Token lifetime', (a) => `${a.token_lifetime} s`],
-      ['Redirect URIs', (a) => (a.redirect_uris || []).join(' ') || '—'],
-      ['Old secret valid until', (a) => time(a.previous_secret_expires_at)],
-      ['Created', (a) => time(a.created_at)],
-      ['', (a) => h('div', { class: 'actions' },
-        button('Rotate secret', () => rotate(a), { test: 'application-rotate' }),
-        button('Delete', () => remove(a), { class: 'danger', test: 'application-delete' }))],
-    ], body.applications || [], 'No applications yet.'));
+    apps);
+  return apps.start();
 }
 
 export function create() {
@@ -85,15 +89,14 @@ export async function keys() {
     await api('DELETE', `/v1/admin/api-keys/${encodeURIComponent(key.key_id)}`);
     await keys();
   };
-  page('API keys',
-    secretSlot,
-    table('api-keys', [
-      ['Name', (k) => h('span', { test: 'api-key-name' }, k.name)],
-      ['Key id', (k) => h('code', {}, k.key_id)],
-      ['Scopes', (k) => (k.scopes || []).join(' ')],
-      ['Created by', (k) => k.created_by || '—'],
-      ['Created', (k) => time(k.created_at)],
-      ['', (k) => button('Revoke', () => revoke(k), { class: 'danger', test: 'api-key-revoke' })],
-    ], body.api_keys || [], 'No API keys yet.'),
-    form);
+  const pages = pager('api-keys-pages', slices(body.api_keys || [], PAGE), (rows) => table('api-keys', [
+    ['Name', (k) => h('span', { test: 'api-key-name' }, k.name)],
+    ['Key id', (k) => h('code', {}, k.key_id)],
+    ['Scopes', (k) => (k.scopes || []).join(' ')],
+    ['Created by', (k) => k.created_by || '—'],
+    ['Created', (k) => time(k.created_at)],
+    ['', (k) => button('Revoke', () => revoke(k), { class: 'danger', test: 'api-key-revoke' })],
+  ], rows, 'No API keys yet.'));
+  page('API keys', secretSlot, pages, form);
+  return pages.start();
 }

@@ -173,6 +173,15 @@ export function pager(test, load, draw) {
   return box;
 }
 
+/** A pager's loader over a list the node answers whole, oldest first (applications, API keys): pages of {@code size}, newest first. */
+export function slices(oldestFirst, size) {
+  const items = [...oldestFirst].reverse();
+  return (offset) => {
+    const from = offset || 0;
+    return { items: items.slice(from, from + size), next: from + size < items.length ? from + size : null };
+  };
+}
+
 export function details(summary, content) {
   return h('details', {}, h('summary', {}, summary), content);
 }

@@ -288,6 +288,26 @@ class ConsoleBrowserTest {
     assertThat(clientCredentials(clientId, secret)).isEqualTo(200);
   }
 
+  @Test
+  void longListsOfApplicationsPageNewestFirst() {
+    for (int i = 0; i < 27; i++) {
+      admin(HttpMethod.POST, "/v1/admin/applications", new JsonObject().put("name", "paged-" + i)
+          .put("scopes", new JsonArray().add("rooms:read")));
+    }
+    int total = admin(HttpMethod.GET, "/v1/admin/applications", null).bodyAsJsonObject().getJsonArray("applications").size();
+    signIn();
+    browser.go("/#/applications");
+    browser.onPage("Applications");
+    assertThat(browser.all(testId("applications-row"))).hasSize(25);
+    assertThat(browser.all(testId("application-name")).get(0).getText()).isEqualTo("paged-26");
+    assertThat(browser.byTest("applications-pages-prev").isEnabled()).isFalse();
+    browser.byTest("applications-pages-next").click();
+    browser.waiting().until(d -> d.findElements(testId("applications-row")).size() == total - 25);
+    assertThat(browser.byTest("applications-pages-next").isEnabled()).isFalse();
+    browser.byTest("applications-pages-prev").click();
+    browser.waiting().until(d -> d.findElements(testId("applications-row")).size() == 25);
+  }
+
   private static int clientCredentials(String clientId, String secret) {
     return node.request(HttpMethod.POST, "/oauth/token").basicAuthentication(clientId, secret)
         .putHeader("Content-Type", "application/x-www-form-urlencoded")
