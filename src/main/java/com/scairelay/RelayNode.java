@@ -13,6 +13,7 @@ import com.scairelay.auth.AuthorizeRoutes;
 import com.scairelay.auth.OAuthClients;
 import com.scairelay.auth.TokenRoutes;
 import com.scairelay.auth.TokenRevocation;
+import com.scairelay.auth.RevokedTokens;
 import com.scairelay.auth.TokenService;
 import com.scairelay.bridges.BridgeCounters;
 import com.scairelay.bridges.BridgeRegistry;
@@ -109,6 +110,7 @@ public final class RelayNode {
   private final ApplicationStore applications;
   private final ApiKeyStore apiKeys;
   private final TokenRevocation revocation;
+  private final RevokedTokens revokedTokens;
   private final AccessGuard guard;
   private final WebClient oidcClient;
   private final OAuthClients oauthClients;
@@ -162,11 +164,12 @@ public final class RelayNode {
     tokens = new TokenService(vertx, pool, secrets, clock, config.maxTokenLifetime());
     applications = new ApplicationStore(pool, audit);
     apiKeys = new ApiKeyStore(pool, audit);
-    revocation = new TokenRevocation(vertx, applications, clock, config.revocationCheck());
+    revokedTokens = new RevokedTokens(vertx, pool, clock);
+    revocation = new TokenRevocation(vertx, applications, apiKeys, revokedTokens, clock, config.revocationCheck());
     oidcClient = WebClient.create(vertx);
     guard = AccessGuard.of(setup.adminToken(), tokens, apiKeys, revocation, config.oidc(), vertx, oidcClient, clock, oidcFetchTimeout(config));
     oauthClients = OAuthClients.of(applications, config.maxTokenLifetime());
-    authorizationCodes = new AuthorizationCodes(pool, audit, config.authorizationCodeLifetime());
+    authorizationCodes = new AuthorizationCodes(pool, audit, revokedTokens, config.authorizationCodeLifetime());
     kinds = new TargetKinds()
         .register(BridgeTargets.kind(bridgeRegistry, audit, config.delivery()))
         .register(WebhookTargets.kind(webhooks, audit));
@@ -215,6 +218,7 @@ public final class RelayNode {
         })
         .compose(v -> ServerIdentity.claim(node.pool, node.config.serverName()))
         .map(name -> node.fqids = new Fqids(name))
+        .compose(v -> node.revokedTokens.load())
         .compose(v -> node.lease.start())
         .compose(v -> node.deploy()).map(node)
         // A node that could not start (its port taken, say) gives back what it took: its lease, its pools.
@@ -278,6 +282,9 @@ public final class RelayNode {
           lease.httpUrl("http://" + config.httpHost() + ":" + port);
           timers.add(vertx.setPeriodic(COUNTER_FLUSH_MS, t -> flushCounters()));
           timers.add(vertx.setPeriodic(config.retention().interval().toMillis(), t -> purge()));
+          // Revoked tokens arrive on the event bus at once; this catches one whose message did not reach this node.
+          timers.add(vertx.setPeriodic(config.revocationCheck().toMillis(), t -> revokedTokens.load()
+              .onFailure(err -> log.debug("reading the revoked tokens again: {}", err.getMessage()))));
           if (metrics.enabled()) {
             metrics.start(vertx);
             outboxGauges.refresh();

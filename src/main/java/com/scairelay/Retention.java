@@ -2,6 +2,7 @@ package com.scairelay;
 
 import com.scairelay.audit.AuditPurge;
 import com.scairelay.auth.AuthorizationCodes;
+import com.scairelay.auth.RevokedTokens;
 import com.scairelay.config.RelayConfig;
 import com.scairelay.eventlog.EventLog;
 import com.scairelay.eventlog.EventPurge;
@@ -42,7 +43,8 @@ final class Retention {
   /** A pass over everything kept for a limited time. */
   Future<Purge.Summary> purge() {
     Instant now = clock.instant();
-    List<Purge.Rows> rows = new ArrayList<>(List.of(dedupe(now), deliveries(now), AuthorizationCodes.expiredBefore(now)));
+    List<Purge.Rows> rows = new ArrayList<>(List.of(dedupe(now), deliveries(now), AuthorizationCodes.expiredBefore(now),
+        RevokedTokens.expiredBefore(now)));
     RelayConfig.Retention retention = config.retention();
     if (!retention.events().isZero()) {
       rows.add(EventPurge.before(now.minus(retention.events())));

@@ -125,7 +125,7 @@ class RetentionTest {
 
     assertThat(events(roomId)).containsExactlyElementsOf(posted);
     assertThat(node.queryValue("SELECT count(*) FROM audit_events")).isEqualTo(audit);
-    assertThat(summary.purged().keySet()).containsExactly("inbound dedupe rows", "finished deliveries", "authorization codes");
+    assertThat(summary.purged().keySet()).containsExactly("inbound dedupe rows", "finished deliveries", "authorization codes", "revoked tokens");
     assertThat(summary.purged("finished deliveries")).isEqualTo(3);
   }
 

@@ -108,7 +108,7 @@ public final class AccessGuard implements Guard {
       return external.get().verify(token);
     }
     return tokens.verify(token).transform(verified -> verified.succeeded()
-        ? revocation.admit(fromClaims(verified.result()), verified.result().getString("client_id"))
+        ? revocation.admit(verified.result())
         : Future.failedFuture(ProblemException.unauthorized("the bearer token is not valid (expired, tampered or not issued here)")));
   }
 

@@ -136,6 +136,8 @@ public record ApplicationRoutes(Guard guard, ApplicationStore applications, ApiK
     AuditEvent event = adminEvent(ctx, "api_key.revoked", id, new JsonObject());
     apiKeys.revoke(id, event.timestamp(), event)
         .compose(changed -> changed ? Future.succeededFuture() : Future.failedFuture(ProblemException.notFound("no API key " + id)))
+        // Tokens a person got by signing in with the key go with it.
+        .onSuccess(v -> revocation.changed(ApiKeyStore.SUBJECT_PREFIX + id))
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }

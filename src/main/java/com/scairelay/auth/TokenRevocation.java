@@ -4,6 +4,7 @@ import com.scairelay.http.ProblemException;
 import com.scairelay.http.Scopes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * What an access token already issued may still do, decided by the applications it names as they are
  * now: the token of a deleted application is refused, and a token keeps only those of its scopes that
  * its application still has (so a scope given back works again, but never one the token was not
- * issued with). Rotating a secret changes neither, so it revokes nothing.
+ * issued with). Rotating a secret changes neither, so it revokes nothing. A token a person got by
+ * signing in with an API key ({@code sub} {@code apikey:<id>}) is bound by that key the same way, and
+ * a token revoked by itself ({@link RevokedTokens}) is refused.
  *
  * <p>A token names its application in {@code client_id}; the built-in client {@code console} has no row
  * and is never revoked (a token it got is bound by what the person who signed in could grant). An exchanged token ({@code act}) also names
@@ -53,17 +56,31 @@ public final class TokenRevocation {
 
   private final Vertx vertx;
   private final ApplicationStore store;
+  private final ApiKeyStore apiKeys;
+  private final RevokedTokens revokedTokens;
   private final Clock clock;
   private final long ttlMillis;
   private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
   private final AtomicLong generation = new AtomicLong();
 
-  public TokenRevocation(Vertx vertx, ApplicationStore store, Clock clock, Duration checkInterval) {
+  public TokenRevocation(Vertx vertx, ApplicationStore store, ApiKeyStore apiKeys, RevokedTokens revokedTokens, Clock clock,
+                         Duration checkInterval) {
     this.vertx = vertx;
     this.store = store;
+    this.apiKeys = apiKeys;
+    this.revokedTokens = revokedTokens;
     this.clock = clock;
     this.ttlMillis = checkInterval.toMillis();
     vertx.eventBus().<String>consumer(CHANGED_ADDRESS, message -> evict(message.body()));
+  }
+
+  /** The principal of a verified JWT of this relay as it stands now (see below), unless the token itself was revoked. */
+  Future<Principal> admit(JsonObject claims) {
+    if (revokedTokens.isRevoked(claims.getString("jti"))) {
+      return Future.failedFuture(ProblemException.unauthorized(
+          "the bearer token was revoked: the authorization code it was issued for was presented again"));
+    }
+    return admit(AccessGuard.fromClaims(claims), claims.getString("client_id"));
   }
 
   /**
@@ -81,13 +98,13 @@ public final class TokenRevocation {
     Standing client = OAuthClients.isConsole(clientId) ? Standing.BUILT_IN : fresh(clientId);
     Standing other = ownSubject ? null : fresh(subject);
     if (client != null && (ownSubject || other != null)) {
-      return decide(token, client, other);
+      return decide(token, client, subject, other);
     }
     Future<Standing> clientStanding = client != null ? Future.succeededFuture(client) : load(clientId);
     if (ownSubject) {
-      return clientStanding.compose(c -> decide(token, c, null));
+      return clientStanding.compose(c -> decide(token, c, subject, null));
     }
-    return clientStanding.compose(c -> (other != null ? Future.succeededFuture(other) : load(subject)).compose(s -> decide(token, c, s)));
+    return clientStanding.compose(c -> (other != null ? Future.succeededFuture(other) : load(subject)).compose(s -> decide(token, c, subject, s)));
   }
 
   /** Drops this node's copy now and tells every other node to drop theirs. Call after the change commits. */
@@ -96,12 +113,14 @@ public final class TokenRevocation {
     vertx.eventBus().publish(CHANGED_ADDRESS, clientId);
   }
 
-  private static Future<Principal> decide(Principal token, Standing client, Standing subject) {
+  private static Future<Principal> decide(Principal token, Standing client, String subjectId, Standing subject) {
     if (!client.live()) {
       return Future.failedFuture(ProblemException.unauthorized("the bearer token was revoked: its application was deleted"));
     }
     if (subject != null && subject.deleted()) {
-      return Future.failedFuture(ProblemException.unauthorized("the bearer token was revoked: the application it acts for was deleted"));
+      return Future.failedFuture(ProblemException.unauthorized(subjectId.startsWith(ApiKeyStore.SUBJECT_PREFIX)
+          ? "the bearer token was revoked: the API key it was issued for was revoked"
+          : "the bearer token was revoked: the application it acts for was deleted"));
     }
     Set<String> scopes = token.scopes();
     boolean subjectKeepsAll = subject == null || !subject.exists() || subject.scopes().containsAll(scopes);
@@ -134,7 +153,9 @@ public final class TokenRevocation {
   private Future<Standing> load(String id) {
     long seen = generation.get();
     long startedAt = clock.millis();
-    return store.standing(id).map(standing -> {
+    Future<Standing> read = id.startsWith(ApiKeyStore.SUBJECT_PREFIX)
+        ? apiKeys.standing(id.substring(ApiKeyStore.SUBJECT_PREFIX.length())) : store.standing(id);
+    return read.map(standing -> {
       if (generation.get() == seen && (standing.exists() || entries.size() < MAX_ENTRIES_FOR_UNKNOWN)) {
         entries.put(id, new Entry(standing, startedAt));
       }

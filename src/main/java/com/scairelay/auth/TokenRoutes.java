@@ -1,6 +1,7 @@
 package com.scairelay.auth;
 
 import com.scairelay.http.Routes;
+import com.scairelay.store.Ids;
 import java.time.Clock;
 import com.scairelay.audit.FailureAuditLimiter;
 import com.scairelay.audit.AuditLog;
@@ -36,6 +37,8 @@ public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore app
                           AuthorizationCodes codes, TokenRevocation revocation, AuditLog audit, FailureAuditLimiter failureAudits,
                           Clock clock) implements Routes {
   static final String AUTHORIZATION_CODE = "authorization_code";
+  /** A revocation outlives its token by this much: the token's exp is taken a moment after the code is redeemed. */
+  private static final Duration REVOCATION_MARGIN = Duration.ofMinutes(1);
   static final String TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
   static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
 
@@ -189,7 +192,10 @@ public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore app
         return Future.failedFuture(new OAuthError(400, "invalid_request", parameter[0] + " is required"));
       }
     }
-    return codes.redeem(code, now)
+    // The token's id is bound to the code as it is redeemed, so a second use of the code can revoke it.
+    String jti = Ids.newId("tok");
+    Instant tokenExpires = now.plusSeconds(app.tokenLifetime()).plus(REVOCATION_MARGIN);
+    return codes.redeem(code, now, jti, tokenExpires)
         .recover(err -> Future.failedFuture(err instanceof AuthorizationCodes.Refused ? invalidGrant(err.getMessage()) : err))
         .compose(grant -> {
           if (!grant.clientId().equals(app.clientId())) {
@@ -210,7 +216,7 @@ public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore app
             return Future.failedFuture(invalidGrant("the application no longer has any of the scopes granted"));
           }
           JsonObject claims = new JsonObject().put("sub", grant.subject()).put("client_id", app.clientId()).put("azp", app.clientId())
-              .put("scope", String.join(" ", scopes));
+              .put("scope", String.join(" ", scopes)).put("jti", jti);
           return issued(app, claims, scopes, AUTHORIZATION_CODE, grant.subject());
         });
   }
@@ -231,7 +237,7 @@ public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore app
     }
     return tokens.verify(subjectToken)
         .recover(err -> Future.failedFuture(new OAuthError(400, "invalid_grant", "the subject_token is not a valid token of this relay")))
-        .compose(claims -> revocation.admit(AccessGuard.fromClaims(claims), claims.getString("client_id")))
+        .compose(revocation::admit)
         .recover(err -> Future.failedFuture(err instanceof ProblemException problem && problem.status() == 401
             ? new OAuthError(400, "invalid_grant", "the subject_token is no longer valid: " + problem.detail()) : err))
         .compose(subject -> {

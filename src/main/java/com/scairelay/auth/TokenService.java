@@ -93,13 +93,16 @@ public final class TokenService {
         .map(v -> keys.kid());
   }
 
-  /** A signed token with {@code claims}, {@code iss}, {@code jti} and an {@code exp} {@code lifetime} from now (the node's clock). */
+  /**
+   * A signed token with {@code claims}, {@code iss}, {@code jti} (a new one unless {@code claims} has it) and
+   * an {@code exp} {@code lifetime} from now (the node's clock).
+   */
   public String issue(JsonObject claims, Duration lifetime) {
     if (keys == null) {
       throw new IllegalStateException("the signing keys are not loaded yet: PostgreSQL has not answered since start-up");
     }
     Instant now = clock.instant();
-    JsonObject all = claims.copy().put("iss", ISSUER).put("jti", Ids.newId("tok"))
+    JsonObject all = claims.copy().put("iss", ISSUER).put("jti", claims.getString("jti", Ids.newId("tok")))
         .put("exp", now.plus(lifetime).getEpochSecond());
     Keys current = keys;
     return current.signer().generateToken(all, new JWTOptions().setAlgorithm("ES256").setNoTimestamp(true)

@@ -167,8 +167,11 @@ class AuthorizationCodeTest {
         key.bodyAsJsonObject().getString("key_id"))).isEqualTo("admin " + clientId);
 
     assertTokenError(redeem(clientId, app.getString("client_secret"), code, callback, verifier), 400, "invalid_grant", "used already");
-    assertThat(node.send(node.request(HttpMethod.GET, "/v1/admin/applications").putHeader("Authorization", "Bearer " + token), null).statusCode())
-        .as("the token of the first use stays valid until it expires").isEqualTo(200);
+    HttpResponse<Buffer> revoked = node.send(node.request(HttpMethod.GET, "/v1/admin/applications").putHeader("Authorization", "Bearer " + token), null);
+    assertThat(revoked.statusCode()).as("a code presented twice revokes the token of its first use").isEqualTo(401);
+    assertThat(revoked.bodyAsJsonObject().getString("detail")).contains("authorization code it was issued for was presented again");
+    assertThat(node.queryValue("SELECT count(*) FROM revoked_tokens WHERE jti = $1", claims.getString("jti"))).isEqualTo(1L);
+
   }
 
   @Test
@@ -207,9 +210,12 @@ class AuthorizationCodeTest {
     node.clock.advance(Duration.ofSeconds(59));
     assertThat(redeem(app.getString("client_id"), app.getString("client_secret"), fresh, callback, verifier).statusCode()).isEqualTo(200);
     node.clock.advance(Duration.ofSeconds(2));
-    assertThat(node.node.purge().await().purged("authorization codes")).isGreaterThanOrEqualTo(2);
-    assertThat(node.queryValue("SELECT count(*) FROM authorization_codes WHERE expires_at < now() + interval '1 hour' AND client_id = $1",
-        app.getString("client_id"))).isEqualTo(0L);
+    assertThat(node.node.purge().await().purged("authorization codes")).as("the expired one, never used").isGreaterThanOrEqualTo(1);
+    assertThat(node.queryValue("SELECT count(*) FROM authorization_codes WHERE client_id = $1 AND token_jti IS NOT NULL",
+        app.getString("client_id"))).as("the redeemed one stays while its token lives, for a replay to revoke it").isEqualTo(1L);
+    node.clock.advance(Duration.ofSeconds(3600 + 61));
+    node.node.purge().await();
+    assertThat(node.queryValue("SELECT count(*) FROM authorization_codes WHERE client_id = $1", app.getString("client_id"))).isEqualTo(0L);
   }
 
   @Test
@@ -286,12 +292,20 @@ class AuthorizationCodeTest {
     HttpResponse<Buffer> issued = redeem(clientId, app.getString("client_secret"), ConsentBrowser.query(granted.getHeader("Location")).get("code"),
         callback, verifier);
     assertThat(issued.bodyAsJsonObject().getString("scope")).isEqualTo("audit:read");
-    assertThat(claims(issued.bodyAsJsonObject().getString("access_token")).getString("sub")).isEqualTo("apikey:" + keyId);
+    String token = issued.bodyAsJsonObject().getString("access_token");
+    assertThat(claims(token).getString("sub")).isEqualTo("apikey:" + keyId);
+    assertThat(node.send(node.request(HttpMethod.GET, "/v1/admin/audit").putHeader("Authorization", "Bearer " + token), null).statusCode())
+        .isEqualTo(200);
 
     JsonObject bridgesOnly = application("bridges", List.of("bridges:read"), callback);
     HttpResponse<Buffer> nothing = browser.signIn(ConsentBrowser.request(bridgesOnly.getString("client_id"), callback, null, "st2",
         ConsentBrowser.challenge(verifier)), apiKey, "allow");
     assertRedirectError(nothing, callback, "access_denied", "st2");
+
+    assertThat(node.send(node.admin(HttpMethod.DELETE, "/v1/admin/api-keys/" + keyId), null).statusCode()).isEqualTo(204);
+    HttpResponse<Buffer> cutOff = node.send(node.request(HttpMethod.GET, "/v1/admin/audit").putHeader("Authorization", "Bearer " + token), null);
+    assertThat(cutOff.statusCode()).as("revoking the key takes the tokens signed in with it").isEqualTo(401);
+    assertThat(cutOff.bodyAsJsonObject().getString("detail")).contains("the API key it was issued for was revoked");
   }
 
   @Test
