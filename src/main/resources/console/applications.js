@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import {
   h, page, table, time, field, input, button, guarded, secretBox, showOnceNext, takeOnce, confirmed, checkboxes, checked,
-  lines, pager, slices, SCOPES,
+  pager, slices, SCOPES,
 } from './ui.js';
 
 const PAGE = 25;
@@ -33,6 +33,7 @@ export async function list() {
     ['Old secret valid until', (a) => time(a.previous_secret_expires_at)],
     ['Created', (a) => time(a.created_at)],
     ['', (a) => h('div', { class: 'actions' },
+      h('a', { href: `#/applications/${encodeURIComponent(a.client_id)}/edit`, class: 'button', test: 'application-edit' }, 'Edit'),
       button('Rotate secret', () => rotate(a), { test: 'application-rotate' }),
       button('Delete', () => remove(a), { class: 'danger', test: 'application-delete' }))],
   ], rows, 'No applications yet.'));
@@ -43,30 +44,62 @@ export async function list() {
   return apps.start();
 }
 
-export function create() {
+/** One redirect URI per line (not commas: a URI may have them). */
+const uriLines = (text) => String(text || '').split('\n').map((l) => l.trim()).filter(Boolean);
+
+/**
+ * The application form: empty for "New application", filled from {@code existing} to edit one (PATCH
+ * changes description, scopes, token lifetime and redirect URIs; the name stays).
+ */
+function applicationForm(existing, submitLabel) {
+  const a = existing || { scopes: [], redirect_uris: [] };
   const form = h('form', { id: 'application-form', class: 'panel', novalidate: true },
-    field('Name', input('name', { required: true })),
-    field('Description (optional)', input('description')),
-    checkboxes('Scopes', 'scopes', SCOPES),
-    field('Token lifetime (seconds)', input('token_lifetime', { type: 'number', min: 60, placeholder: '3600' })),
-    field('Redirect URIs (optional)', h('textarea', { id: 'redirect_uris', name: 'redirect_uris', rows: 2 }),
+    existing ? null : field('Name', input('name', { required: true })),
+    field('Description (optional)', input('description', { value: a.description || undefined })),
+    checkboxes('Scopes', 'scopes', SCOPES, a.scopes || []),
+    field('Token lifetime (seconds)', input('token_lifetime', { type: 'number', min: 60, placeholder: '3600',
+      value: existing ? a.token_lifetime : undefined })),
+    field('Redirect URIs (optional)', h('textarea', { id: 'redirect_uris', name: 'redirect_uris', rows: 2 }, (a.redirect_uris || []).join('\n')),
       'For the authorization-code flow: one per line, matched exactly.'),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'application-submit' }, 'Create application'),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'application-submit' }, submitLabel),
       h('a', { href: '#/applications', class: 'button' }, 'Cancel')));
+  const body = () => {
+    const el = form.elements;
+    const out = { scopes: checked(form, 'scopes') };
+    if (!existing) out.name = el.name.value.trim();
+    // A new application leaves out what is empty; an edit sends every field, so that clearing one clears it.
+    if (existing || el.description.value.trim()) out.description = el.description.value.trim();
+    if (el.token_lifetime.value) out.token_lifetime = Number(el.token_lifetime.value);
+    const uris = uriLines(el.redirect_uris.value);
+    if (existing || uris.length) out.redirect_uris = uris;
+    return out;
+  };
+  return { form, body };
+}
+
+export function create() {
+  const { form, body } = applicationForm(null, 'Create application');
   form.addEventListener('submit', guarded(async (event) => {
     event.preventDefault();
-    const el = form.elements;
-    const body = { name: el.name.value.trim(), scopes: checked(form, 'scopes') };
-    if (el.description.value.trim()) body.description = el.description.value.trim();
-    if (el.token_lifetime.value) body.token_lifetime = Number(el.token_lifetime.value);
-    const uris = lines(el.redirect_uris.value);
-    if (uris.length) body.redirect_uris = uris;
-    const app = await api('POST', '/v1/admin/applications', body);
+    const app = await api('POST', '/v1/admin/applications', body());
     showOnceNext(`Client secret of ${app.name} (client id ${app.client_id})`, app.client_secret);
     location.hash = '#/applications';
   }));
   page('New application', form);
   form.elements.name.focus();
+}
+
+export async function edit(id) {
+  const path = `/v1/admin/applications/${encodeURIComponent(id)}`;
+  const app = await api('GET', path);
+  const { form, body } = applicationForm(app, 'Save changes');
+  form.addEventListener('submit', guarded(async (event) => {
+    event.preventDefault();
+    await api('PATCH', path, body());
+    location.hash = '#/applications';
+  }));
+  page(`Edit ${app.name}`, form);
+  form.elements.description.focus();
 }
 
 export async function keys() {

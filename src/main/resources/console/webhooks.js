@@ -44,38 +44,68 @@ function headerLines(text) {
   return headers;
 }
 
-export function create() {
-  const area = (id, placeholder) => h('textarea', { id, name: id, rows: 2, placeholder });
+/**
+ * The webhook form: empty for "New webhook", filled from {@code existing} to edit one (PATCH cannot
+ * change the secret, so editing has no secret field). Answers the form and what its fields say, as a body.
+ */
+function webhookForm(existing, submitLabel, cancelHref) {
+  const w = existing || { events: ['ADMIN'], filters: {}, headers: {} };
+  const area = (id, placeholder, value) => h('textarea', { id, name: id, rows: 2, placeholder }, value || '');
+  const filter = (key) => ((w.filters || {})[key] || []).join('\n');
+  const headerText = Object.entries(w.headers || {}).map(([name, value]) => `${name}: ${value}`).join('\n');
   const form = h('form', { id: 'webhook-form', class: 'panel', novalidate: true },
-    field('Name', input('name', { required: true })),
-    field('URL', input('url', { type: 'url', required: true, placeholder: 'https://…' }), 'Receives each event as a signed POST.'),
-    checkboxes('Event categories', 'events', CATEGORIES, ['ADMIN']),
+    field('Name', input('name', { required: true, value: w.name })),
+    field('URL', input('url', { type: 'url', required: true, placeholder: 'https://…', value: w.url }), 'Receives each event as a signed POST.'),
+    checkboxes('Event categories', 'events', CATEGORIES, w.events || []),
     h('fieldset', {}, h('legend', {}, 'Filters (optional; an event must match every filter given)'),
-      field('Resource ids', area('resource_ids', 'one per line or comma-separated')),
-      field('User ids', area('user_ids', 'one per line or comma-separated')),
-      field('IPs', area('ips', 'one per line or comma-separated'))),
-    field('Secret (optional)', input('secret', { type: 'password', autocomplete: 'off', minlength: 16 }),
+      field('Resource ids', area('resource_ids', 'one per line or comma-separated', filter('resource_ids'))),
+      field('User ids', area('user_ids', 'one per line or comma-separated', filter('user_ids'))),
+      field('IPs', area('ips', 'one per line or comma-separated', filter('ips')))),
+    existing ? null : field('Secret (optional)', input('secret', { type: 'password', autocomplete: 'off', minlength: 16 }),
       'At least 16 characters; generated (whsec_…) when empty.'),
-    field('Custom headers (optional)', area('headers', 'Authorization: Bearer …'), 'One "Name: value" per line.'),
-    field('Queue limit (optional)', input('queue_limit', { type: 'number', min: 1, placeholder: '1000' })),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'webhook-submit' }, 'Create webhook'),
-      h('a', { href: '#/webhooks', class: 'button' }, 'Cancel')));
-  form.addEventListener('submit', guarded(async (event) => {
-    event.preventDefault();
+    field('Custom headers (optional)', area('headers', 'Authorization: Bearer …', headerText), 'One "Name: value" per line.'),
+    field('Queue limit (optional)', input('queue_limit', { type: 'number', min: 1, placeholder: '1000', value: existing ? w.queue_limit : undefined })),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'webhook-submit' }, submitLabel),
+      h('a', { href: cancelHref, class: 'button' }, 'Cancel')));
+  const body = () => {
     const el = form.elements;
-    const body = { name: el.name.value.trim(), url: el.url.value.trim(), events: checked(form, 'events') };
+    const out = { name: el.name.value.trim(), url: el.url.value.trim(), events: checked(form, 'events') };
     const filters = {};
     ['resource_ids', 'user_ids', 'ips'].forEach((k) => { const v = lines(el[k].value); if (v.length) filters[k] = v; });
-    if (Object.keys(filters).length) body.filters = filters;
-    if (el.secret.value) body.secret = el.secret.value;
     const headers = headerLines(el.headers.value);
-    if (Object.keys(headers).length) body.headers = headers;
-    if (el.queue_limit.value) body.queue_limit = Number(el.queue_limit.value);
-    const webhook = await api('POST', '/v1/admin/webhooks', body);
+    // A new webhook leaves out what is empty; an edit sends every field, so that clearing one clears it.
+    if (existing || Object.keys(filters).length) out.filters = filters;
+    if (existing || Object.keys(headers).length) out.headers = headers;
+    if (el.queue_limit.value) out.queue_limit = Number(el.queue_limit.value);
+    if (!existing && el.secret.value) out.secret = el.secret.value;
+    return out;
+  };
+  return { form, body };
+}
+
+export function create() {
+  const { form, body } = webhookForm(null, 'Create webhook', '#/webhooks');
+  form.addEventListener('submit', guarded(async (event) => {
+    event.preventDefault();
+    const webhook = await api('POST', '/v1/admin/webhooks', body());
     showOnceNext('Signing secret', webhook.secret, 'Receivers verify X-ScaiDrive-Signature with it.');
     location.hash = `#/webhooks/${encodeURIComponent(webhook.webhook_id)}`;
   }));
   page('New webhook', form);
+  form.elements.name.focus();
+}
+
+export async function edit(id) {
+  const path = `/v1/admin/webhooks/${encodeURIComponent(id)}`;
+  const webhook = await api('GET', path);
+  const detailHref = `#/webhooks/${encodeURIComponent(id)}`;
+  const { form, body } = webhookForm(webhook, 'Save changes', detailHref);
+  form.addEventListener('submit', guarded(async (event) => {
+    event.preventDefault();
+    await api('PATCH', path, body());
+    location.hash = detailHref;
+  }));
+  page(`Edit ${webhook.name}`, form);
   form.elements.name.focus();
 }
 
@@ -101,6 +131,7 @@ export async function detail(id) {
         ['Previous secret valid until', webhook.previous_secret_expires_at ? time(webhook.previous_secret_expires_at) : undefined],
       ]),
       h('div', { class: 'actions' },
+        h('a', { href: `#/webhooks/${encodeURIComponent(id)}/edit`, class: 'button', id: 'webhook-edit' }, 'Edit'),
         button('Send test event', async () => {
           const sent = await api('POST', `${path}/test`);
           notice.textContent = `Test event ${sent.event_id} queued as delivery ${sent.delivery_id}.`;

@@ -17,6 +17,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -52,7 +54,7 @@ public record ApplicationRoutes(Guard guard, ApplicationStore applications, ApiK
     JsonObject body = JsonBody.of(ctx);
     String name = JsonBody.requiredString(body, "name", 200);
     String description = JsonBody.optionalString(body, "description", 2000);
-    List<String> redirects = strings(body, "redirect_uris", false);
+    List<String> redirects = redirectUris(body);
     List<String> scopes = scopes(body, true);
     int lifetime = JsonBody.optionalInt(body, "token_lifetime", DEFAULT_LIFETIME, 60, maxLifetime());
     Instant now = clock.instant();
@@ -82,8 +84,9 @@ public record ApplicationRoutes(Guard guard, ApplicationStore applications, ApiK
     List<String> scopes = body.containsKey("scopes") ? scopes(body, true) : null;
     Integer lifetime = body.containsKey("token_lifetime") ? JsonBody.optionalInt(body, "token_lifetime", DEFAULT_LIFETIME, 60, maxLifetime()) : null;
     String description = JsonBody.optionalString(body, "description", 2000);
+    List<String> redirects = body.containsKey("redirect_uris") ? redirectUris(body) : null;
     AuditEvent event = adminEvent(ctx, "application.updated", id, new JsonObject().put("fields", new JsonArray(body.fieldNames().stream().sorted().toList())));
-    applications.update(id, scopes, lifetime, description, event.timestamp(), event)
+    applications.update(id, scopes, lifetime, description, redirects, event.timestamp(), event)
         .compose(changed -> changedOr404(id, changed))
         .onSuccess(v -> revocation.changed(id))
         .compose(v -> found(id))
@@ -154,6 +157,40 @@ public record ApplicationRoutes(Guard guard, ApplicationStore applications, ApiK
       }
     }
     return scopes;
+  }
+
+  /**
+   * The redirect URIs of the authorization-code flow: absolute (with a scheme: https, http, or a native
+   * app's own), without a fragment (RFC 6749 §3.1.2), at most 2000 characters each; compared exactly.
+   */
+  private static List<String> redirectUris(JsonObject body) {
+    List<String> uris = strings(body, "redirect_uris", false);
+    for (String uri : uris) {
+      String problem = redirectUriProblem(uri);
+      if (problem != null) {
+        throw ProblemException.badRequest("field 'redirect_uris' has '" + (uri.length() > 100 ? uri.substring(0, 100) + "…" : uri)
+            + "', which " + problem);
+      }
+    }
+    return uris;
+  }
+
+  private static String redirectUriProblem(String uri) {
+    if (uri.length() > 2000) {
+      return "is longer than 2000 characters";
+    }
+    try {
+      URI parsed = new URI(uri);
+      if (!parsed.isAbsolute()) {
+        return "is not absolute: it needs a scheme, like https://app.example.com/callback";
+      }
+      if (parsed.getRawFragment() != null) {
+        return "has a fragment (#…), which a redirect URI may not have";
+      }
+      return null;
+    } catch (URISyntaxException e) {
+      return "is not a URI: " + e.getReason();
+    }
   }
 
   private static List<String> strings(JsonObject body, String field, boolean required) {

@@ -32,7 +32,7 @@ public record ApplicationStore(Pool pool, AuditLog audit) {
   private static final String SELECT_ALL = "SELECT " + COLUMNS + " FROM applications WHERE deleted_at IS NULL ORDER BY created_at";
   private static final String UPDATE = """
       UPDATE applications SET scopes = coalesce($2, scopes), token_lifetime = coalesce($3, token_lifetime),
-        description = coalesce($4, description), updated_at = $5
+        description = coalesce($4, description), redirect_uris = coalesce($6, redirect_uris), updated_at = $5
       WHERE client_id = $1 AND deleted_at IS NULL""";
   private static final String ROTATE = RotatingSecret.rotateSql("applications", "client_id", "secret_hash");
   private static final String DELETE = "UPDATE applications SET deleted_at = $2, updated_at = $2 WHERE client_id = $1 AND deleted_at IS NULL";
@@ -84,8 +84,11 @@ public record ApplicationStore(Pool pool, AuditLog audit) {
     });
   }
 
-  Future<Boolean> update(String clientId, List<String> scopes, Integer lifetime, String description, Instant now, AuditEvent event) {
-    Tuple args = Tuple.tuple(Arrays.asList(clientId, scopes == null ? null : scopes.toArray(String[]::new), lifetime, description, utc(now)));
+  /** Changes the fields given (null: left as it is). */
+  Future<Boolean> update(String clientId, List<String> scopes, Integer lifetime, String description, List<String> redirectUris,
+                         Instant now, AuditEvent event) {
+    Tuple args = Tuple.tuple(Arrays.asList(clientId, scopes == null ? null : scopes.toArray(String[]::new), lifetime, description, utc(now),
+        redirectUris == null ? null : redirectUris.toArray(String[]::new)));
     return audit.changing(event, conn -> conn.preparedQuery(UPDATE).execute(args));
   }
 

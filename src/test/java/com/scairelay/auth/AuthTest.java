@@ -131,6 +131,31 @@ class AuthTest {
   }
 
   @Test
+  void redirectUrisAreAbsoluteWithoutAFragmentAndPatchReplacesThem() {
+    JsonObject app = application(List.of("rooms:read"));
+    String id = app.getString("client_id");
+    HttpResponse<Buffer> patched = node.send(node.admin(HttpMethod.PATCH, "/v1/admin/applications/" + id), new JsonObject()
+        .put("redirect_uris", new JsonArray().add("https://crm.example.org/new?tenant=a,b").add("com.example.app:/oauth")));
+    assertThat(patched.statusCode()).as(patched.bodyAsString()).isEqualTo(200);
+    assertThat(patched.bodyAsJsonObject().getJsonArray("redirect_uris")).containsExactly("https://crm.example.org/new?tenant=a,b", "com.example.app:/oauth");
+    assertThat(patched.bodyAsJsonObject().getJsonArray("scopes")).as("fields not named stay").containsExactly("rooms:read");
+
+    Map<String, String> refused = Map.of("/relative/cb", "is not absolute", "https://crm.example.org/cb#frag", "has a fragment",
+        "https://crm example.org/cb", "is not a URI");
+    refused.forEach((uri, why) -> {
+      for (HttpResponse<Buffer> answer : List.of(
+          node.send(node.admin(HttpMethod.PATCH, "/v1/admin/applications/" + id), new JsonObject().put("redirect_uris", new JsonArray().add(uri))),
+          node.send(node.admin(HttpMethod.POST, "/v1/admin/applications"), new JsonObject().put("name", "x")
+              .put("scopes", new JsonArray().add("rooms:read")).put("redirect_uris", new JsonArray().add(uri))))) {
+        assertThat(answer.statusCode()).as(uri).isEqualTo(400);
+        assertThat(answer.bodyAsJsonObject().getString("detail")).as(uri).contains("field 'redirect_uris'", why);
+      }
+    });
+    assertThat(node.send(node.admin(HttpMethod.GET, "/v1/admin/applications/" + id), null).bodyAsJsonObject().getJsonArray("redirect_uris"))
+        .as("a refused PATCH changes nothing").hasSize(2);
+  }
+
+  @Test
   void aRequestedScopeMustBeASubset() {
     JsonObject app = application(List.of("bridges:read", "rooms:read"));
     assertThat(claims(token(app, "rooms:read")).getString("scope")).isEqualTo("rooms:read");

@@ -289,6 +289,61 @@ class ConsoleBrowserTest {
   }
 
   @Test
+  void aWebhookIsEditedInPlaceAndClearingAFilterClearsIt() {
+    JsonObject created = admin(HttpMethod.POST, "/v1/admin/webhooks", new JsonObject().put("name", "to-edit")
+        .put("url", sink.url("/before")).put("events", new JsonArray().add("ADMIN"))
+        .put("filters", new JsonObject().put("user_ids", new JsonArray().add("u-1")))
+        .put("headers", new JsonObject().put("X-Tenant", "acme"))).bodyAsJsonObject();
+    String id = created.getString("webhook_id");
+    signIn();
+    browser.go("/#/webhooks/" + id);
+    browser.onPage("to-edit");
+    browser.click("webhook-edit");
+    browser.onPage("Edit to-edit");
+    assertThat(browser.byId("user_ids").getAttribute("value")).isEqualTo("u-1");
+    assertThat(browser.byId("headers").getAttribute("value")).isEqualTo("X-Tenant: acme");
+    assertThat(browser.all(By.id("secret"))).as("PATCH cannot change the secret: no field for it").isEmpty();
+    browser.type("name", "edited");
+    browser.type("url", sink.url("/after"));
+    browser.byId("events-SECURITY").click();
+    browser.byId("user_ids").clear();
+    browser.click("webhook-submit");
+    browser.onPage("edited");
+
+    JsonObject now = admin(HttpMethod.GET, "/v1/admin/webhooks/" + id, null).bodyAsJsonObject();
+    assertThat(now.getString("url")).isEqualTo(sink.url("/after"));
+    assertThat(now.getJsonArray("events").getList()).containsExactlyInAnyOrder("ADMIN", "SECURITY");
+    assertThat(now.getJsonObject("filters").getJsonArray("user_ids", new JsonArray())).isEmpty();
+    assertThat(now.getJsonObject("headers").getString("X-Tenant")).isEqualTo("acme");
+
+    browser.click("webhook-edit");
+    browser.onPage("Edit edited");
+    browser.type("url", "ftp://not-a-webhook");
+    browser.click("webhook-submit");
+    browser.waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"), "400"));
+    assertThat(admin(HttpMethod.GET, "/v1/admin/webhooks/" + id, null).bodyAsJsonObject().getString("url")).isEqualTo(sink.url("/after"));
+  }
+
+  @Test
+  void anApplicationsScopesAndRedirectUrisAreEdited() {
+    String clientId = admin(HttpMethod.POST, "/v1/admin/applications", new JsonObject().put("name", "editable")
+        .put("scopes", new JsonArray().add("rooms:read")).put("redirect_uris", new JsonArray().add("https://a.example/cb")))
+        .bodyAsJsonObject().getString("client_id");
+    signIn();
+    browser.go("/#/applications/" + clientId + "/edit");
+    browser.onPage("Edit editable");
+    assertThat(browser.byId("scopes-rooms-read").isSelected()).isTrue();
+    assertThat(browser.byId("redirect_uris").getAttribute("value")).isEqualTo("https://a.example/cb");
+    browser.byId("scopes-audit-read").click();
+    browser.type("redirect_uris", "https://a.example/cb\nhttps://b.example/cb?x=1,2");
+    browser.click("application-submit");
+    browser.onPage("Applications");
+    JsonObject now = admin(HttpMethod.GET, "/v1/admin/applications/" + clientId, null).bodyAsJsonObject();
+    assertThat(now.getJsonArray("scopes").getList()).containsExactlyInAnyOrder("rooms:read", "audit:read");
+    assertThat(now.getJsonArray("redirect_uris").getList()).containsExactly("https://a.example/cb", "https://b.example/cb?x=1,2");
+  }
+
+  @Test
   void longListsOfApplicationsPageNewestFirst() {
     for (int i = 0; i < 27; i++) {
       admin(HttpMethod.POST, "/v1/admin/applications", new JsonObject().put("name", "paged-" + i)
