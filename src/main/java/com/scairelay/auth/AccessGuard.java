@@ -33,6 +33,11 @@ public final class AccessGuard implements Guard {
   public static final String API_KEY_PREFIX = "sak_";
   private static final Principal BOOTSTRAP_ADMIN = new Principal("admin", Scopes.ALL, null);
 
+  /** Whether {@code sub} is one this relay gives its own principals: the bootstrap admin, an API key. */
+  static boolean reservedSubject(String sub) {
+    return sub.equals(BOOTSTRAP_ADMIN.userId()) || sub.startsWith(ApiKeyStore.SUBJECT_PREFIX);
+  }
+
   private final byte[] adminToken;
   private final TokenService tokens;
   private final ApiKeyStore apiKeys;

@@ -34,6 +34,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>The principal is the token's {@code sub}; its scopes are the relay scopes among the values of
  * {@code auth.oidc_scopes_claim}; {@code azp}, when it names another party, is its service account.
+ * The subjects this relay gives its own principals ({@code admin}, {@code apikey:…}) are refused, so an
+ * issuer's user can never be taken for the bootstrap admin or an API key in the audit log or by revocation.
  */
 final class ExternalTokens {
   private static final Logger log = LoggerFactory.getLogger(ExternalTokens.class);
@@ -120,6 +122,9 @@ final class ExternalTokens {
     }
     if (!(claims.getValue("sub") instanceof String sub) || sub.isBlank()) {
       return refused("the token names no subject (sub)");
+    }
+    if (AccessGuard.reservedSubject(sub)) {
+      return refused("the token's subject '" + sub + "' is reserved on this relay (admin, apikey:…): the issuer cannot name it");
     }
     String azp = claims.getValue("azp") instanceof String a && !a.isBlank() && !a.equals(sub) ? a : null;
     return Future.succeededFuture(new Principal(sub, scopes(claims.getValue(config.scopesClaim())), azp));

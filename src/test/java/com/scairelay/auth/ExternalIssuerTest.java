@@ -165,6 +165,8 @@ class ExternalIssuerTest {
     assertRefused(call(rsaToken(c -> c.notBeforeTime(Date.from(node.clock.instant().plusSeconds(120)))), HttpMethod.GET,
         "/v1/admin/bridges", null), "not valid yet");
     assertRefused(call(rsaToken(c -> c.audience("someone-else")), HttpMethod.GET, "/v1/admin/bridges", null), "audience");
+    assertRefused(call(rsaToken(c -> c.subject("admin")), HttpMethod.GET, "/v1/admin/bridges", null), "is reserved on this relay");
+    assertRefused(call(rsaToken(c -> c.subject("apikey:key_123")), HttpMethod.GET, "/v1/admin/bridges", null), "is reserved on this relay");
 
     String[] parts = rsaToken(c -> { }).split("\\.");
     String forged = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(new JsonObject(new String(
