@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static com.scairelay.support.Browser.testId;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -341,6 +342,37 @@ class ConsoleBrowserTest {
     JsonObject now = admin(HttpMethod.GET, "/v1/admin/applications/" + clientId, null).bodyAsJsonObject();
     assertThat(now.getJsonArray("scopes").getList()).containsExactlyInAnyOrder("rooms:read", "audit:read");
     assertThat(now.getJsonArray("redirect_uris").getList()).containsExactly("https://a.example/cb", "https://b.example/cb?x=1,2");
+  }
+
+  @Test
+  void aFailedDeliveryIsResentAndFailuresAreRecoveredFromTheLog() {
+    AtomicBoolean fixed = new AtomicBoolean(false);
+    sink.answer("/replayed", r -> TestSink.Answer.status(fixed.get() ? 200 : 404));
+    String room = node.createRoom("replays").getString("room_id");
+    String bridge = admin(HttpMethod.POST, "/v1/admin/bridges", new JsonObject().put("transport", "custom").put("direction", "outbound")
+        .put("room_id", room).put("name", "replayed").put("outbound_webhook", sink.url("/replayed"))).bodyAsJsonObject().getString("bridge_id");
+    for (String text : List.of("first", "second")) {
+      node.send(node.admin(HttpMethod.POST, "/v1/rooms/" + room + "/events"), new JsonObject().put("sender", "agent-7")
+          .put("content", new JsonObject().put("msgtype", "swp.text").put("body", text)));
+    }
+    await().atMost(10, TimeUnit.SECONDS).until(() -> node.queryValue(
+        "SELECT count(*) FROM deliveries WHERE target_id = $1 AND status = 'failed'", bridge).equals(2L));
+    fixed.set(true);
+
+    signIn();
+    browser.go("/#/bridges/" + bridge);
+    browser.onPage("replayed");
+    assertThat(browser.all(testId("delivery-resend"))).hasSize(2);
+    browser.byTest("delivery-resend").click();
+    browser.waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("deliveries-notice"), "queued again as delivery"));
+    await().atMost(10, TimeUnit.SECONDS).until(() -> sink.answeredOk("/replayed").size() == 1);
+
+    browser.click("recover-submit");
+    browser.waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("deliveries-notice"), "Recovered"));
+    await().atMost(10, TimeUnit.SECONDS).until(() -> sink.answeredOk("/replayed").size() == 2);
+    assertThat(browser.byId("deliveries-notice").getText()).isEqualTo("Recovered 1 failed delivery.");
+    assertThat(sink.answeredOk("/replayed").stream().map(r -> r.json().getJsonObject("content").getString("body")))
+        .as("the resend of the newest row, then the recovery of the failure not yet repeated").containsExactly("second", "first");
   }
 
   @Test
