@@ -24,13 +24,16 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -59,7 +62,8 @@ class ClusterProcessTest {
   private final List<Integer> clusterPorts = IntStream.range(0, 3).mapToObj(i -> TestNode.freePort()).toList();
   private final Process[] nodes = new Process[3];
   private final List<String> accepted = new CopyOnWriteArrayList<>();
-  private final AtomicInteger serverErrors = new AtomicInteger();
+  /** Each 5xx answer: which node, when, and what it said (the node's log is target/cluster-process-test/node<i>.log). */
+  private final Queue<String> serverErrors = new ConcurrentLinkedQueue<>();
   private PgConnectOptions pg;
   private Path logs;
 
@@ -148,7 +152,7 @@ class ClusterProcessTest {
         failoverSeconds, duplicates, victimPaths.size());
     assertThat(failoverSeconds).as("failover bound").isLessThan(10.0);
     assertThat(duplicates).as("at most the attempt each moved target had open or unwritten").isLessThanOrEqualTo(2 * victimPaths.size());
-    assertThat(serverErrors.get()).as("5xx answers").isZero();
+    assertThat(serverErrors).as("5xx answers").isEmpty();
 
     // The killed node comes back; then every node is restarted in turn with SIGTERM, under load.
     nodes[victim] = start(victim);
@@ -178,7 +182,7 @@ class ClusterProcessTest {
       assertThat(after).as("%s during the rolling restart: nothing twice", path).doesNotHaveDuplicates();
       assertThat(firstOccurrences(got)).as("what %s received", path).isEqualTo(expected.get(path));
     }
-    assertThat(serverErrors.get()).as("5xx answers during the rolling restart").isZero();
+    assertThat(serverErrors).as("5xx answers during the rolling restart").isEmpty();
   }
 
   /** Every event of every room (what the nodes stored, which includes all they accepted) reaches each of its targets. */
@@ -242,7 +246,7 @@ class ClusterProcessTest {
             return Future.succeededFuture();
           }
           if (ar.succeeded() && ar.result().statusCode() >= 500) {
-            serverErrors.incrementAndGet();
+            serverErrors.add("node " + node + " at " + Instant.now() + ": " + ar.result().statusCode() + " " + ar.result().bodyAsString());
           }
           return postToAnyNode(roomId, body, (node + 1) % 3, tried + 1);
         });
