@@ -7,6 +7,7 @@ import com.scairelay.store.Ids;
 import com.scairelay.store.MasterKeys;
 import com.scairelay.store.Migrations;
 import com.scairelay.store.SecretFile;
+import com.scairelay.store.Times;
 import com.scairelay.cluster.ClusterNode;
 import com.scairelay.metrics.NodeMetrics;
 import com.scairelay.targets.Scheduler;
@@ -22,8 +23,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
@@ -166,7 +165,7 @@ public final class Main {
     }
     shutdown.vertx(vertx);
     // PostgreSQL keeps microseconds: a clock that ticks in microseconds answers what it stores.
-    RelayNode node = RelayNode.start(vertx, new NodeSetup(config, pg, adminToken, masterKeys, Clock.tick(Clock.systemUTC(), Duration.ofNanos(1_000)),
+    RelayNode node = RelayNode.start(vertx, new NodeSetup(config, pg, adminToken, masterKeys, Times.microsecondClock(),
         Scheduler::of, cluster, metrics)).await();
     shutdown.node(node);
     if (embedded != null) {

@@ -354,6 +354,14 @@ class DevModeProcessTest {
     assertThat(node.line("Admin token")).as("run mode never prints the token").isEmpty();
 
     call(port, token, "POST", "/v1/rooms", new JsonObject().put("name", "production"), 201);
+    // An access token this relay issued works on the process's own clock (its revocation check reads clock.millis()).
+    JsonObject app = call(port, token, "POST", "/v1/admin/applications",
+        new JsonObject().put("name", "ops").put("scopes", new io.vertx.core.json.JsonArray().add("bridges:read")), 201);
+    HttpResponse<Buffer> issued = http.post(port, "127.0.0.1", "/oauth/token")
+        .basicAuthentication(app.getString("client_id"), app.getString("client_secret"))
+        .sendForm(io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("grant_type", "client_credentials")).await();
+    assertThat(issued.statusCode()).as(issued.bodyAsString()).isEqualTo(200);
+    call(port, issued.bodyAsJsonObject().getString("access_token"), "GET", "/v1/admin/bridges", null, 200);
     HttpResponse<Buffer> ready = http.get(port, "127.0.0.1", "/health/ready").send().await();
     assertThat(ready.statusCode()).isEqualTo(200);
 
