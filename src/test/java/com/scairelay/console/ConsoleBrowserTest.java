@@ -1,6 +1,5 @@
 package com.scairelay.console;
 
-import com.scairelay.support.Browser;
 import com.scairelay.support.TestNode;
 import com.scairelay.support.TestSink;
 import io.vertx.core.buffer.Buffer;
@@ -8,10 +7,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
@@ -21,7 +16,6 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -34,47 +28,9 @@ import static org.awaitility.Awaitility.await;
  * deliveries, applications, API keys, the audit log, errors, phone width and the keyboard. Saves
  * screenshots of the main pages in target/console-screenshots/.
  */
-class ConsoleBrowserTest {
-  private static TestNode node;
-  private static TestSink sink;
-  private static Browser browser;
-
-  @BeforeAll
-  static void start() {
-    node = TestNode.start(Map.of("RELAY_OUTBOUND_ALLOW_LOOPBACK", "true"));
-    sink = TestSink.start(node.vertx);
-    browser = Browser.open("http://127.0.0.1:" + node.port());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (browser != null) {
-      browser.close();
-    }
-    sink.close();
-    node.close();
-  }
-
-  @BeforeEach
-  void freshTab() {
-    ConsoleTab.signedOut(browser);
-  }
-
-  @AfterEach
-  void noUnexpectedError() {
-    browser.resize(1280, 800);
-  }
-
-  private static void signIn() {
-    ConsoleTab.signIn(browser);
-  }
-
+class ConsoleBrowserTest extends ConsoleTest {
   private static String error() {
     return browser.byId("error").getText();
-  }
-
-  private static HttpResponse<Buffer> admin(HttpMethod method, String path, JsonObject body) {
-    return node.send(node.admin(method, path), body);
   }
 
   private static String pageSource() {

@@ -1,22 +1,16 @@
 package com.scairelay.console;
 
-import com.scairelay.support.Browser;
 import com.scairelay.support.TestNode;
-import com.scairelay.support.TestSink;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static com.scairelay.support.Browser.testId;
@@ -28,40 +22,7 @@ import static org.awaitility.Awaitility.await;
  * built-in {@code console} client (PKCE), a refusal on that page, the room stream opened with the
  * token as a subprotocol entry, the bridge list's delivery counters, and the webhook test event.
  */
-class ConsoleFlowsTest {
-  private static TestNode node;
-  private static TestSink sink;
-  private static Browser browser;
-
-  @BeforeAll
-  static void start() {
-    node = TestNode.start(Map.of("RELAY_OUTBOUND_ALLOW_LOOPBACK", "true"));
-    sink = TestSink.start(node.vertx);
-    browser = Browser.open("http://127.0.0.1:" + node.port());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (browser != null) {
-      browser.close();
-    }
-    sink.close();
-    node.close();
-  }
-
-  @BeforeEach
-  void freshTab() {
-    ConsoleTab.signedOut(browser);
-  }
-
-  private static void signIn() {
-    ConsoleTab.signIn(browser);
-  }
-
-  private static HttpResponse<Buffer> admin(HttpMethod method, String path, JsonObject body) {
-    return node.send(node.admin(method, path), body);
-  }
-
+class ConsoleFlowsTest extends ConsoleTest {
   /** PKCE through the consent page, back to the console with a token of its own. */
   @Test
   void signingInThroughTheConsentPageGivesTheConsoleItsOwnToken() {
