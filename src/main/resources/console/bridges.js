@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import {
   h, page, table, time, stateOf, badge, field, input, button, guarded, pager, secretBox, showOnceNext, takeOnce,
-  confirmed, dl,
+  confirmed, dl, pauseToggle,
 } from './ui.js';
 import { deliveryLog } from './deliveries.js';
 
@@ -143,9 +143,7 @@ export async function detail(id) {
       h('h2', {}, 'Counters'),
       dl(Object.entries(bridge.counters || {}).map(([k, v]) => [k.replace(/_/g, ' '), h('span', { test: `counter-${k}` }, v ?? '—')])),
       state === 'deleted' ? null : h('div', { class: 'actions' },
-        bridge.paused
-          ? button('Resume', async () => { await api('POST', `${path}/resume`); await detail(id); }, { id: 'bridge-resume' })
-          : button('Pause', async () => { await api('POST', `${path}/pause`); await detail(id); }, { id: 'bridge-pause' }),
+        pauseToggle('bridge', path, bridge, () => detail(id)),
         button('Rotate secret', async () => {
           const rotated = await api('POST', `${path}/rotate-secret`);
           secretSlot.replaceChildren(secretBox('New shared secret', rotated.shared_secret,

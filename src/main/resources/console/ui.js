@@ -1,7 +1,7 @@
 // Small DOM helpers shared by every page: elements, tables, forms, the shown-once secret box,
 // the confirmation dialog and a pager over cursors.
 
-import { ApiError, showError } from './api.js';
+import { api, ApiError, showError } from './api.js';
 
 export const SCOPES = ['bridges:read', 'bridges:write', 'rooms:read', 'rooms:write', 'webhooks:read', 'webhooks:write',
   'events:publish', 'audit:read', 'admin:read', 'admin:write'];
@@ -83,6 +83,18 @@ export function lines(text) {
 
 export function button(label, onclick, attrs = {}) {
   return h('button', { type: 'button', onclick: guarded(onclick), ...attrs }, label);
+}
+
+/**
+ * Pause or Resume for a bridge or webhook at {@code path} (ids {@code <kind>-pause}, {@code <kind>-resume}),
+ * then {@code redraw} to show its new state.
+ */
+export function pauseToggle(kind, path, target, redraw) {
+  const action = target.paused ? 'resume' : 'pause';
+  return button(target.paused ? 'Resume' : 'Pause', async () => {
+    await api('POST', `${path}/${action}`);
+    await redraw();
+  }, { id: `${kind}-${action}` });
 }
 
 /** Runs an action; an API error is already shown, anything else is shown here. */

@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import {
   h, page, table, time, stateOf, badge, field, input, button, guarded, pager, secretBox, showOnceNext, takeOnce,
-  confirmed, dl, checkboxes, checked, lines, CATEGORIES,
+  confirmed, dl, checkboxes, checked, lines, CATEGORIES, pauseToggle,
 } from './ui.js';
 import { deliveryLog } from './deliveries.js';
 
@@ -137,9 +137,7 @@ export async function detail(id) {
           notice.textContent = `Test event ${sent.event_id} queued as delivery ${sent.delivery_id}.`;
           await log.start();
         }, { id: 'webhook-test', class: 'primary' }),
-        webhook.paused
-          ? button('Resume', async () => { await api('POST', `${path}/resume`); await detail(id); }, { id: 'webhook-resume' })
-          : button('Pause', async () => { await api('POST', `${path}/pause`); await detail(id); }, { id: 'webhook-pause' }),
+        pauseToggle('webhook', path, webhook, () => detail(id)),
         button('Rotate secret', async () => {
           const rotated = await api('POST', `${path}/rotate-secret`);
           secretSlot.replaceChildren(secretBox('New signing secret', rotated.secret,
