@@ -3,6 +3,7 @@ package com.scairelay.auth;
 import com.scairelay.store.Purge;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -38,7 +39,7 @@ public final class RevokedTokens {
     this.vertx = vertx;
     this.pool = pool;
     this.clock = clock;
-    vertx.eventBus().<String>consumer(ADDRESS, message -> load());
+    vertx.eventBus().<JsonObject>consumer(ADDRESS, message -> revoked.put(message.body().getString("jti"), message.body().getLong("expires_at")));
   }
 
   /** Reads the live revocations again, and forgets the expired ones. */
@@ -60,8 +61,9 @@ public final class RevokedTokens {
   /** Revokes the token {@code jti} (which expires at {@code expiresAt}) on every node, once it is stored. */
   Future<Void> revoke(String jti, Instant expiresAt) {
     return pool.preparedQuery(INSERT).execute(Tuple.of(jti, utc(expiresAt))).map(rows -> {
+      // Here at once (the answer that follows must already see it), elsewhere from the message; no node rereads the table.
       revoked.put(jti, expiresAt.toEpochMilli());
-      vertx.eventBus().publish(ADDRESS, jti);
+      vertx.eventBus().publish(ADDRESS, new JsonObject().put("jti", jti).put("expires_at", expiresAt.toEpochMilli()));
       return null;
     });
   }
