@@ -5,7 +5,6 @@ import com.scairelay.audit.Category;
 import com.scairelay.audit.FailureAuditLimiter;
 import com.scairelay.http.ProblemException;
 import com.scairelay.http.Routes;
-import io.netty.handler.codec.DecoderException;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
@@ -41,7 +40,6 @@ public record AuthorizeRoutes(AccessGuard guard, OAuthClients clients, Authoriza
                               FailureAuditLimiter failureAudits, Clock clock) implements Routes {
   private static final Logger log = LoggerFactory.getLogger(AuthorizeRoutes.class);
   private static final String PATH = "/oauth/authorize";
-  private static final String FORM_READ = "oauth.authorize_form_read";
 
   /** A request whose client and redirect URI are established: errors may go back to the client now. */
   private record Trusted(Application client, String redirectUri, String state) {
@@ -103,7 +101,7 @@ public record AuthorizeRoutes(AccessGuard guard, OAuthClients clients, Authoriza
   }
 
   private void decide(RoutingContext ctx) {
-    ctx.put(FORM_READ, true);
+    FormBody.read(ctx);
     MultiMap form = ctx.request().formAttributes();
     trusted(form, host(ctx))
         .compose(to -> guarded(to, () -> {
@@ -270,8 +268,7 @@ public record AuthorizeRoutes(AccessGuard guard, OAuthClients clients, Authoriza
 
   /** A form body Vert.x could not decode (a malformed %-escape): a 400 page, not a stack trace. */
   private void unreadableForm(RoutingContext ctx) {
-    Throwable failure = ctx.failure();
-    if (ctx.get(FORM_READ) == null && (failure instanceof IllegalArgumentException || failure instanceof DecoderException)) {
+    if (FormBody.undecodable(ctx)) {
       ConsentPage.write(ctx, 400, ConsentPage.error("the form could not be read: it has a malformed %-escape"), null);
     } else {
       ctx.next();

@@ -10,7 +10,6 @@ import com.scairelay.http.Scopes;
 import com.scairelay.http.ProblemException;
 import com.scairelay.audit.Category;
 import io.vertx.core.Future;
-import io.netty.handler.codec.DecoderException;
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -54,9 +53,6 @@ public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore app
     }
   }
 
-
-  private static final String FORM_READ = "oauth.form_read";
-
   @Override
   public void mount(Router router) {
     router.post("/oauth/token").handler(this::token).failureHandler(this::unreadableForm);
@@ -65,15 +61,9 @@ public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore app
         tokens.rotate().onSuccess(kid -> json(ctx, 200, new JsonObject().put("kid", kid))).onFailure(ctx::fail));
   }
 
-  /**
-   * Vert.x decodes a form body as it ends and fails the request, before {@link #token} runs, when a
-   * %-escape in it is malformed (Netty's {@code DecoderException} or an {@code IllegalArgumentException},
-   * depending on where the bad escape is): that is the client's error, 400 invalid_request the RFC 6749
-   * way, not a 500 with a stack trace in the log.
-   */
+  /** A form body that could not be decoded ({@link FormBody}): 400 invalid_request, the RFC 6749 way. */
   private void unreadableForm(RoutingContext ctx) {
-    Throwable failure = ctx.failure();
-    if (ctx.get(FORM_READ) == null && (failure instanceof IllegalArgumentException || failure instanceof DecoderException)) {
+    if (FormBody.undecodable(ctx)) {
       ctx.response().putHeader("Cache-Control", "no-store");
       json(ctx, 400, new JsonObject().put("error", "invalid_request")
           .put("error_description", "the form body has a malformed %-escape; each must be % and two hex digits"));
@@ -83,7 +73,7 @@ public record TokenRoutes(Guard guard, TokenService tokens, ApplicationStore app
   }
 
   private void token(RoutingContext ctx) {
-    ctx.put(FORM_READ, true);
+    FormBody.read(ctx);
     MultiMap form = ctx.request().formAttributes();
     String grant = form.get("grant_type");
     Instant now = clock.instant();

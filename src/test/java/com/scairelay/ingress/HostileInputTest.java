@@ -82,6 +82,9 @@ class HostileInputTest {
       assertThat(token.statusCode()).as(form + ": " + token.bodyAsString()).isEqualTo(400);
       assertThat(token.bodyAsJsonObject().getString("error")).isEqualTo("invalid_request");
       assertThat(token.bodyAsJsonObject().getString("error_description")).contains("%-escape").doesNotContain("Exception", "hex byte");
+      HttpResponse<Buffer> consent = raw(HttpMethod.POST, "/oauth/authorize", "application/x-www-form-urlencoded", form, false);
+      assertThat(consent.statusCode()).as(form + ": " + consent.bodyAsString()).isEqualTo(400);
+      assertThat(consent.bodyAsString()).contains("malformed %-escape").doesNotContain("Exception");
     }
   }
 
